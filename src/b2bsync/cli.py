@@ -1,0 +1,20 @@
+"""The `b2bsync` command line: thin, it parses, calls services and prints."""
+
+from __future__ import annotations
+
+import typer
+
+from b2bsync.sandbox.cli import sandbox_app
+
+app = typer.Typer(
+    name="b2bsync",
+    help="Sync BigCommerce B2B Edition orders, telling online orders from invoice payments.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,5 @@
+"""Routes of the sandbox (being built)."""
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

@@ -1,0 +1,144 @@
+"""The sandbox's in-memory world: one `StoreState` per store hash, a clock, and the queue of
+things that happen later (the `orderType` metafield, the B2B order record, webhook events).
+
+Routes mutate a `StoreState` through the family services; every mutation of an order goes
+through `StoreState.touch_order` so `date_modified` and `store/order/updated` stay truthful.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from b2bsync.sandbox.config import SandboxConfig
+from b2bsync.sandbox.models import (
+    B2BOrder,
+    CatalogProduct,
+    Company,
+    Customer,
+    Hook,
+    Invoice,
+    Metafield,
+    Order,
+    Payment,
+    Receipt,
+)
+
+
+def utcnow() -> datetime:
+    """The sandbox's notion of now: aware UTC, truncated to whole seconds like BigCommerce."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(slots=True)
+class WebhookEvent:
+    """Something a store webhook scope would announce, waiting for the dispatcher."""
+
+    scope: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(order=True, slots=True)
+class ScheduledAction:
+    """Work the store does by itself later, e.g. B2B Edition writing the `orderType` metafield."""
+
+    due_at: datetime
+    seq: int
+    kind: str = field(compare=False)
+    payload: dict[str, Any] = field(compare=False)
+
+
+ActionHandler = Callable[["StoreState", dict[str, Any], datetime], None]
+_ACTION_HANDLERS: dict[str, ActionHandler] = {}
+
+
+def register_action(kind: str) -> Callable[[ActionHandler], ActionHandler]:
+    """Declare the function that performs scheduled actions of `kind` when they fall due."""
+
+    def decorate(handler: ActionHandler) -> ActionHandler:
+        _ACTION_HANDLERS[kind] = handler
+        return handler
+
+    return decorate
+
+
+@dataclass
+class StoreState:
+    """Everything one BigCommerce store (with B2B Edition) holds."""
+
+    store_hash: str
+    rng: random.Random
+    customers: dict[int, Customer] = field(default_factory=dict)
+    catalog: dict[int, CatalogProduct] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    metafields: dict[int, Metafield] = field(default_factory=dict)
+    hooks: dict[int, Hook] = field(default_factory=dict)
+    hook_emails: list[str] = field(default_factory=list)
+    companies: dict[int, Company] = field(default_factory=dict)
+    b2b_orders: dict[int, B2BOrder] = field(default_factory=dict)  # keyed by bc_order_id
+    invoices: dict[int, Invoice] = field(default_factory=dict)
+    payments: dict[int, Payment] = field(default_factory=dict)
+    receipts: dict[int, Receipt] = field(default_factory=dict)
+    order_status_labels: dict[int, str] = field(default_factory=dict)
+    invoice_payment_product_id: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+    scheduled: list[ScheduledAction] = field(default_factory=list)
+    events: deque[WebhookEvent] = field(default_factory=deque)
+    _seq: itertools.count[int] = field(default_factory=itertools.count, repr=False)
+
+    def next_id(self, kind: str, start: int = 100) -> int:
+        """Allocate the next id of an entity kind (ids never repeat, even after deletes)."""
+        value = self.counters.get(kind, start - 1) + 1
+        self.counters[kind] = value
+        return value
+
+    def emit(self, scope: str, data: dict[str, Any], now: datetime) -> None:
+        """Queue a webhook event; the dispatcher delivers it to every matching active hook."""
+        self.events.append(WebhookEvent(scope=scope, data=data, created_at=now))
+
+    def touch_order(self, order: Order, now: datetime) -> None:
+        """Record that an order changed: bump `date_modified` and announce it."""
+        order.date_modified = max(now, order.date_modified)
+        self.emit("store/order/updated", {"type": "order", "id": order.id}, now)
+
+    def schedule(self, kind: str, payload: dict[str, Any], due_at: datetime) -> None:
+        """Run the registered handler of `kind` with `payload` once `due_at` has passed."""
+        heapq.heappush(self.scheduled, ScheduledAction(due_at, next(self._seq), kind, payload))
+
+    def run_due(self, now: datetime) -> int:
+        """Perform every scheduled action that is due; returns how many ran.
+
+        A handler gets the action's due time as its "now": the action happened then, which keeps
+        seeded history plausible and live actions within one tick of their due time.
+        """
+        ran = 0
+        while self.scheduled and self.scheduled[0].due_at <= now:
+            action = heapq.heappop(self.scheduled)
+            _ACTION_HANDLERS[action.kind](self, action.payload, action.due_at)
+            ran += 1
+        return ran
+
+
+@dataclass
+class World:
+    """All stores of one sandbox process plus its configuration."""
+
+    config: SandboxConfig
+    stores: dict[str, StoreState]
+    clock: Callable[[], datetime] = utcnow
+
+    def store(self, store_hash: str) -> StoreState | None:
+        """The store with this hash, or None when the sandbox does not serve it."""
+        return self.stores.get(store_hash)
+
+    def run_due(self) -> int:
+        """Advance every store's scheduled actions to now."""
+        now = self.clock()
+        return sum(store.run_due(now) for store in self.stores.values())
