@@ -1,0 +1,47 @@
+"""The content hash that decides whether an order changed in a way destinations care about."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from b2bsync.domain.records import OrderRecord
+
+WRITEBACK_MARKER = "[b2bsync]"
+"""Prefix of every line b2bsync writes into `staff_notes`; such lines never count as a change."""
+
+_VOLATILE_FIELDS = frozenset({"date_modified"})
+"""Fields that move on every touch, including our own write-backs; they never make a version."""
+
+
+def strip_writeback_lines(staff_notes: str) -> str:
+    """`staff_notes` without the lines b2bsync wrote, so our own write-back is no change."""
+    kept = [
+        line for line in staff_notes.splitlines() if not line.lstrip().startswith(WRITEBACK_MARKER)
+    ]
+    return "\n".join(kept).strip()
+
+
+def content_hash(record: OrderRecord) -> str:
+    """SHA-256 over the canonical JSON of the fields destinations see.
+
+    Leaves out `date_modified` and b2bsync's own staff-notes lines, so a change that is only our
+    write-back (which bumps `date_modified` and fires webhooks) produces the same hash.
+    """
+    payload = record.model_dump(mode="python", exclude=set(_VOLATILE_FIELDS))
+    payload["staff_notes"] = strip_writeback_lines(record.staff_notes)
+    canonical = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    """Equal amounts hash alike whatever their scale ("10" and "10.0000")."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    raise TypeError(f"cannot hash a {type(value).__name__}")
