@@ -1,7 +1,9 @@
-"""Shared fixtures: the sandbox on loopback."""
+"""Shared fixtures: the sandbox on loopback, a PostgreSQL database."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -36,3 +38,34 @@ def sandbox() -> Iterator[RunningSandbox]:
     unless they create what they read."""
     with run_sandbox(quiet_config()) as running:
         yield running
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "B2BSYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped afterwards), as a psycopg URL.
+
+    Without a server the tests using it are skipped, except under CI
+    (`B2BSYNC_REQUIRE_POSTGRES=1`), where that is a failure: a green CI means they ran.
+    """
+    import psycopg
+
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error}"
+        if os.environ.get("B2BSYNC_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"b2bsync_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+        try:
+            yield f"{base}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
