@@ -1,0 +1,70 @@
+"""Persistence: the ledger, the outbox, the change feed and checkpoints, on SQLite or PostgreSQL.
+
+Open a `Database`, then work inside `async with db.transaction() as tx:` through
+`tx.ledger`, `tx.outbox`, `tx.feed` and `tx.checkpoints`; everything in one block commits
+together or not at all.
+"""
+
+from b2bsync.store.change_feed import ChangeFeedRepository, ChangeItem, ChangeSource
+from b2bsync.store.checkpoints import Checkpoint, CheckpointRepository
+from b2bsync.store.database import (
+    DATABASE_URL_ENV,
+    DEFAULT_DATABASE_URL,
+    Database,
+    Transaction,
+    create_engine,
+    display_url,
+    head_revision,
+)
+from b2bsync.store.errors import LedgerError, StoreError, UnsupportedDatabaseURL
+from b2bsync.store.events import OrderEvent
+from b2bsync.store.ledger import (
+    EventEntry,
+    LedgerEntry,
+    LedgerRepository,
+    ObservedOrder,
+    OrderDetail,
+    OrderFilter,
+    OrderSummary,
+    Page,
+    SeenVia,
+    VersionEntry,
+    changed_fields,
+)
+from b2bsync.store.outbox import AttemptEntry, OutboxRepository, OutboxRow, OutboxState
+from b2bsync.store.schema import metadata
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_DATABASE_URL",
+    "AttemptEntry",
+    "ChangeFeedRepository",
+    "ChangeItem",
+    "ChangeSource",
+    "Checkpoint",
+    "CheckpointRepository",
+    "Database",
+    "EventEntry",
+    "LedgerEntry",
+    "LedgerError",
+    "LedgerRepository",
+    "ObservedOrder",
+    "OrderDetail",
+    "OrderEvent",
+    "OrderFilter",
+    "OrderSummary",
+    "OutboxRepository",
+    "OutboxRow",
+    "OutboxState",
+    "Page",
+    "SeenVia",
+    "StoreError",
+    "Transaction",
+    "UnsupportedDatabaseURL",
+    "VersionEntry",
+    "changed_fields",
+    "create_engine",
+    "display_url",
+    "head_revision",
+    "metadata",
+]

@@ -1,0 +1,48 @@
+"""Small SQL helpers that hide the few differences between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import CTE, Select, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
+
+T = TypeVar("T")
+
+INSERT_CHUNK = 500
+"""Rows per multi-row INSERT; keeps SQLite under its bound-parameter limit."""
+
+
+def insert_ignoring_conflicts(
+    conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]
+) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) DO NOTHING` for the connection's backend."""
+    if conn.dialect.name == "postgresql":
+        return (
+            postgresql.insert(table)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=list(conflict))
+        )
+    return (
+        sqlite.insert(table)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=list(conflict))
+    )
+
+
+def chunks(items: Sequence[T], size: int = INSERT_CHUNK) -> list[Sequence[T]]:
+    """`items` cut into consecutive slices of at most `size`."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def locked_candidates(conn: AsyncConnection, candidates: Select[Any], name: str) -> CTE:
+    """`candidates` (a `FOR UPDATE SKIP LOCKED ... LIMIT n` id query) as a CTE evaluated once.
+
+    PostgreSQL may re-run a LIMIT subquery inside `IN (...)` during the join and so lock and
+    return more than `n` rows; a MATERIALIZED CTE is computed exactly once.
+    """
+    picked = candidates.cte(name)
+    return picked.prefix_with("MATERIALIZED") if conn.dialect.name == "postgresql" else picked

@@ -1,0 +1,77 @@
+"""Checkpoints: per store and stream, the watermark and a resumable scan cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from b2bsync.store._sql import insert_ignoring_conflicts
+from b2bsync.store.schema import checkpoints
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    store: str
+    stream: str
+    watermark: datetime | None
+    cursor: Mapping[str, Any] | None
+    """JSON state of an unfinished scan or backfill, to resume it after a restart."""
+    updated_at: datetime
+
+
+class CheckpointRepository:
+    """Reads and writes checkpoints inside the caller's transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, store: str, stream: str) -> Checkpoint | None:
+        """The stream's checkpoint, or None before its first scan."""
+        result = await self._conn.execute(
+            select(checkpoints).where(checkpoints.c.store == store, checkpoints.c.stream == stream)
+        )
+        row = result.first()
+        if row is None:
+            return None
+        return Checkpoint(
+            store=row.store,
+            stream=row.stream,
+            watermark=row.watermark,
+            cursor=row.cursor,
+            updated_at=row.updated_at,
+        )
+
+    async def put(
+        self,
+        store: str,
+        stream: str,
+        *,
+        watermark: datetime | None,
+        cursor: Mapping[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        """Create or replace the stream's checkpoint."""
+        values = {
+            "watermark": watermark,
+            "cursor": dict(cursor) if cursor is not None else None,
+            "updated_at": now,
+        }
+        inserted = await self._conn.execute(
+            insert_ignoring_conflicts(
+                self._conn,
+                checkpoints,
+                [{"store": store, "stream": stream, **values}],
+                ("store", "stream"),
+            ).returning(checkpoints.c.store)
+        )
+        if inserted.first() is None:
+            await self._conn.execute(
+                update(checkpoints)
+                .where(checkpoints.c.store == store, checkpoints.c.stream == stream)
+                .values(**values)
+            )

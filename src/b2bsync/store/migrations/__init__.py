@@ -1,0 +1,1 @@
+"""Alembic migrations of b2bsync's schema, shipped inside the package."""

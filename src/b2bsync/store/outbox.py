@@ -1,0 +1,465 @@
+"""The transactional outbox: one row per (ledger version, destination), drained with leases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Row, and_, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from b2bsync.domain.delivery import Delivery, Outcome
+from b2bsync.domain.sync_state import SyncState
+from b2bsync.store._sql import chunks, insert_ignoring_conflicts, locked_candidates
+from b2bsync.store.errors import StoreError
+from b2bsync.store.events import OrderEvent
+from b2bsync.store.schema import delivery_attempts, order_events, orders, outbox
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    """Waiting for (another) attempt at `next_attempt_at`."""
+    DELIVERED = "delivered"
+    DEAD = "dead"
+    """Gave up; waits for a replay or a skip."""
+    SKIPPED = "skipped"
+    """A person decided it will not be delivered."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    store: str
+    order_id: int
+    version: int
+    destination: str
+    idempotency_key: str
+    kind: str
+    payload: Mapping[str, Any]
+    state: OutboxState
+    attempts: int
+    """Failed attempts since the row was enqueued or last replayed."""
+    next_attempt_at: datetime
+    claimed_until: datetime | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+    def delivery(self) -> Delivery:
+        """The `Delivery` this row carries."""
+        return Delivery.model_validate(self.payload)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptEntry:
+    outbox_id: int
+    attempt: int
+    at: datetime
+    outcome: Outcome
+    error: str | None
+    duration_ms: int | None
+
+
+def outbox_row(row: Row[Any]) -> OutboxRow:
+    """An `OutboxRow` from a selected `outbox` row."""
+    m = row._mapping
+    return OutboxRow(
+        id=m["id"],
+        store=m["store"],
+        order_id=m["order_id"],
+        version=m["version"],
+        destination=m["destination"],
+        idempotency_key=m["idempotency_key"],
+        kind=m["kind"],
+        payload=m["payload"],
+        state=OutboxState(m["state"]),
+        attempts=m["attempts"],
+        next_attempt_at=m["next_attempt_at"],
+        claimed_until=m["claimed_until"],
+        last_error=m["last_error"],
+        created_at=m["created_at"],
+        delivered_at=m["delivered_at"],
+    )
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now)
+
+
+# Where several of an order's rows are open for one destination, their delivery state is the
+# most urgent one: a dead letter outranks a retry, a retry outranks a first attempt.
+_STATE_PRIORITY = (SyncState.DEAD, SyncState.FAILED, SyncState.READY, SyncState.DELIVERED)
+
+
+class OutboxRepository:
+    """Writes and drains the outbox inside the caller's transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def enqueue(self, deliveries: Sequence[tuple[str, Delivery]], now: datetime) -> int:
+        """Add one pending row per (destination, delivery); returns how many were new.
+
+        Enqueueing a (destination, idempotency key) that is already there is a no-op, so a
+        re-run after a crash cannot queue a version twice.
+        """
+        rows = [
+            {
+                "store": delivery.store,
+                "order_id": delivery.order_id,
+                "version": delivery.version,
+                "destination": destination,
+                "idempotency_key": delivery.idempotency_key,
+                "kind": delivery.kind.value,
+                "payload": delivery.model_dump(mode="json"),
+                "state": OutboxState.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "claimed_until": None,
+                "last_error": None,
+                "created_at": now,
+                "delivered_at": None,
+            }
+            for destination, delivery in deliveries
+        ]
+        added = 0
+        for chunk in chunks(rows):
+            result = await self._conn.execute(
+                insert_ignoring_conflicts(
+                    self._conn, outbox, chunk, ("destination", "idempotency_key")
+                ).returning(outbox.c.id)
+            )
+            added += len(result.all())
+        return added
+
+    async def claim_due(
+        self, destination: str, limit: int, now: datetime, lease: timedelta
+    ) -> list[OutboxRow]:
+        """Lease up to `limit` due rows of `destination` until `now + lease`, oldest due first.
+
+        Two claimers never get the same row: PostgreSQL skips rows another transaction has
+        locked (`FOR UPDATE SKIP LOCKED`); on SQLite write transactions are serial and the
+        UPDATE re-checks the lease. A row whose lease ran out (its worker died) is due again.
+        An order's later version waits while an earlier one is still pending for the same
+        destination, so versions arrive in order.
+        """
+        earlier = outbox.alias("earlier")
+        earlier_pending = exists().where(
+            earlier.c.destination == outbox.c.destination,
+            earlier.c.store == outbox.c.store,
+            earlier.c.order_id == outbox.c.order_id,
+            earlier.c.version < outbox.c.version,
+            earlier.c.state == OutboxState.PENDING.value,
+        )
+        due = and_(
+            outbox.c.destination == destination,
+            outbox.c.state == OutboxState.PENDING.value,
+            outbox.c.next_attempt_at <= now,
+            _claimable(now),
+        )
+        candidates = (
+            select(outbox.c.id)
+            .where(due, ~earlier_pending)
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        picked = locked_candidates(self._conn, candidates, "picked")
+        result = await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(select(picked.c.id)), due)
+            .values(claimed_until=now + lease)
+            .returning(*outbox.c)
+        )
+        claimed = [outbox_row(row) for row in result]
+        return sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
+
+    async def _finish(
+        self,
+        outbox_id: int,
+        outcome: Outcome,
+        values: Mapping[str, Any],
+        now: datetime,
+        error: str | None,
+        duration_ms: int | None,
+    ) -> OutboxRow:
+        # Only a pending row changes: a worker whose lease ran out may report after another
+        # worker finished the row, or after a person skipped it; that late report is dropped.
+        result = await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id, outbox.c.state == OutboxState.PENDING.value)
+            .values(**values)
+            .returning(*outbox.c)
+        )
+        found = result.first()
+        if found is None:
+            unchanged = (
+                await self._conn.execute(select(outbox).where(outbox.c.id == outbox_id))
+            ).first()
+            if unchanged is None:
+                raise StoreError(f"outbox row {outbox_id} does not exist")
+            return outbox_row(unchanged)
+        row = outbox_row(found)
+        attempt = await self._conn.scalar(
+            select(func.count())
+            .select_from(delivery_attempts)
+            .where(delivery_attempts.c.outbox_id == outbox_id)
+        )
+        await self._conn.execute(
+            insert(delivery_attempts).values(
+                outbox_id=outbox_id,
+                attempt=int(attempt or 0) + 1,
+                at=now,
+                outcome=outcome.value,
+                error=error,
+                duration_ms=duration_ms,
+            )
+        )
+        event = {
+            Outcome.DELIVERED: OrderEvent.DELIVERED,
+            Outcome.RETRY: OrderEvent.DELIVERY_FAILED,
+            Outcome.DEAD: OrderEvent.DEAD,
+        }[outcome]
+        detail: dict[str, Any] = {"outbox_id": outbox_id, "version": row.version}
+        if error is not None:
+            detail["error"] = error
+        if outcome is Outcome.RETRY:
+            detail["next_attempt_at"] = row.next_attempt_at.isoformat()
+        await self._event(row.store, row.order_id, event, now, row.destination, detail)
+        await self.refresh_order_state(row.store, row.order_id, now)
+        return row
+
+    async def mark_delivered(
+        self, outbox_id: int, now: datetime, *, duration_ms: int | None = None
+    ) -> OutboxRow:
+        """The destination confirmed the row. Like `mark_retry` and `mark_dead`, it changes only a
+        pending row and otherwise returns the row as it is."""
+        return await self._finish(
+            outbox_id,
+            Outcome.DELIVERED,
+            {"state": OutboxState.DELIVERED.value, "claimed_until": None, "delivered_at": now},
+            now,
+            None,
+            duration_ms,
+        )
+
+    async def mark_retry(
+        self,
+        outbox_id: int,
+        error: str,
+        next_attempt_at: datetime,
+        now: datetime,
+        *,
+        duration_ms: int | None = None,
+    ) -> OutboxRow:
+        """A temporary failure: count it and try again at `next_attempt_at`."""
+        return await self._finish(
+            outbox_id,
+            Outcome.RETRY,
+            {
+                "state": OutboxState.PENDING.value,
+                "attempts": outbox.c.attempts + 1,
+                "next_attempt_at": next_attempt_at,
+                "claimed_until": None,
+                "last_error": error,
+            },
+            now,
+            error,
+            duration_ms,
+        )
+
+    async def mark_dead(
+        self, outbox_id: int, error: str, now: datetime, *, duration_ms: int | None = None
+    ) -> OutboxRow:
+        """A permanent refusal, or the last attempt failed: the row becomes a dead letter."""
+        return await self._finish(
+            outbox_id,
+            Outcome.DEAD,
+            {
+                "state": OutboxState.DEAD.value,
+                "attempts": outbox.c.attempts + 1,
+                "claimed_until": None,
+                "last_error": error,
+            },
+            now,
+            error,
+            duration_ms,
+        )
+
+    async def replay(
+        self,
+        store: str,
+        order_ids: Iterable[int] | None,
+        now: datetime,
+        *,
+        dead_only: bool = True,
+        destination: str | None = None,
+    ) -> int:
+        """Queue rows again for an immediate attempt with a fresh attempt budget.
+
+        `order_ids` None means every order of the store; `dead_only` limits it to dead letters,
+        otherwise delivered and skipped rows are sent again too (destinations deduplicate by
+        idempotency key). Returns the number of rows queued.
+        """
+        conditions: list[ColumnElement[bool]] = [outbox.c.store == store]
+        if order_ids is not None:
+            conditions.append(outbox.c.order_id.in_(sorted(set(order_ids))))
+        if destination is not None:
+            conditions.append(outbox.c.destination == destination)
+        if dead_only:
+            conditions.append(outbox.c.state == OutboxState.DEAD.value)
+        result = await self._conn.execute(
+            update(outbox)
+            .where(*conditions)
+            .values(
+                state=OutboxState.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                claimed_until=None,
+                delivered_at=None,
+            )
+            .returning(outbox.c.store, outbox.c.order_id, outbox.c.destination, outbox.c.version)
+        )
+        replayed = result.all()
+        for row in replayed:
+            await self._event(
+                row.store,
+                row.order_id,
+                OrderEvent.REPLAYED,
+                now,
+                row.destination,
+                {"version": row.version},
+            )
+        for store_, order_id in sorted({(row.store, row.order_id) for row in replayed}):
+            await self.refresh_order_state(store_, order_id, now)
+        return len(replayed)
+
+    async def skip(self, outbox_ids: Iterable[int], now: datetime) -> int:
+        """Give up on rows on purpose (never delivered, never retried); returns how many."""
+        ids = sorted(set(outbox_ids))
+        if not ids:
+            return 0
+        result = await self._conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.id.in_(ids),
+                outbox.c.state.in_([OutboxState.PENDING.value, OutboxState.DEAD.value]),
+            )
+            .values(state=OutboxState.SKIPPED.value, claimed_until=None)
+            .returning(outbox.c.store, outbox.c.order_id, outbox.c.destination, outbox.c.version)
+        )
+        skipped = result.all()
+        for row in skipped:
+            await self._event(
+                row.store,
+                row.order_id,
+                OrderEvent.SKIPPED,
+                now,
+                row.destination,
+                {"version": row.version},
+            )
+        for store_, order_id in sorted({(row.store, row.order_id) for row in skipped}):
+            await self.refresh_order_state(store_, order_id, now)
+        return len(skipped)
+
+    async def refresh_order_state(self, store: str, order_id: int, now: datetime) -> SyncState:
+        """Set the order's sync state from its outbox rows and return it.
+
+        Any dead row makes it `dead`, else any pending row that failed before `failed`, else
+        any pending row `ready`, else any delivered row `delivered`; all skipped is `skipped`.
+        """
+        result = await self._conn.execute(
+            select(outbox.c.state, (outbox.c.attempts > 0).label("failed_before"))
+            .where(outbox.c.store == store, outbox.c.order_id == order_id)
+            .distinct()
+        )
+        found: set[SyncState] = set()
+        for row in result:
+            if row.state == OutboxState.DEAD.value:
+                found.add(SyncState.DEAD)
+            elif row.state == OutboxState.PENDING.value:
+                found.add(SyncState.FAILED if row.failed_before else SyncState.READY)
+            elif row.state == OutboxState.DELIVERED.value:
+                found.add(SyncState.DELIVERED)
+        state_now = next((s for s in _STATE_PRIORITY if s in found), SyncState.SKIPPED)
+        await self._conn.execute(
+            update(orders)
+            .where(
+                orders.c.store == store,
+                orders.c.order_id == order_id,
+                orders.c.sync_state != state_now.value,
+            )
+            .values(sync_state=state_now.value, updated_at=now)
+        )
+        return state_now
+
+    async def _event(
+        self,
+        store: str,
+        order_id: int,
+        event: OrderEvent,
+        now: datetime,
+        destination: str,
+        detail: Mapping[str, Any],
+    ) -> None:
+        await self._conn.execute(
+            insert(order_events).values(
+                store=store,
+                order_id=order_id,
+                at=now,
+                event=event.value,
+                destination=destination,
+                detail=dict(detail),
+            )
+        )
+
+    async def attempts(self, outbox_id: int) -> list[AttemptEntry]:
+        """The row's delivery attempts, first first."""
+        result = await self._conn.execute(
+            select(delivery_attempts)
+            .where(delivery_attempts.c.outbox_id == outbox_id)
+            .order_by(delivery_attempts.c.attempt)
+        )
+        return [
+            AttemptEntry(
+                outbox_id=row.outbox_id,
+                attempt=row.attempt,
+                at=row.at,
+                outcome=Outcome(row.outcome),
+                error=row.error,
+                duration_ms=row.duration_ms,
+            )
+            for row in result
+        ]
+
+    async def depth(self) -> dict[tuple[str, OutboxState], int]:
+        """Row counts per (destination, state)."""
+        result = await self._conn.execute(
+            select(outbox.c.destination, outbox.c.state, func.count().label("rows"))
+            .group_by(outbox.c.destination, outbox.c.state)
+            .order_by(outbox.c.destination, outbox.c.state)
+        )
+        return {(row.destination, OutboxState(row.state)): int(row.rows) for row in result}
+
+    async def dead_letters(
+        self,
+        *,
+        store: str | None = None,
+        destination: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[OutboxRow]:
+        """Dead rows, oldest first."""
+        conditions: list[ColumnElement[bool]] = [outbox.c.state == OutboxState.DEAD.value]
+        if store is not None:
+            conditions.append(outbox.c.store == store)
+        if destination is not None:
+            conditions.append(outbox.c.destination == destination)
+        result = await self._conn.execute(
+            select(outbox).where(*conditions).order_by(outbox.c.id).limit(limit).offset(offset)
+        )
+        return [outbox_row(row) for row in result]

@@ -1,0 +1,171 @@
+"""The tables, as one `MetaData`; the Alembic migrations reproduce exactly this.
+
+Every table carries `store` (the store hash) so many stores can share one database.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from b2bsync.store.types import BigId, JSONType, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+STORE = 64
+"""Width of every `store` column: BigCommerce store hashes are ~10 characters."""
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("store", String(STORE), nullable=False),
+    Column("order_id", BigInteger, nullable=False),
+    Column("order_type", String(32), nullable=True, comment="null while pending"),
+    Column("sync_state", String(32), nullable=False),
+    Column("status_id", Integer, nullable=False),
+    Column("status", String(64), nullable=False),
+    Column("company_id", BigInteger, nullable=True),
+    Column("po_number", String(255), nullable=False),
+    Column("invoice_ids", JSONType, nullable=False),
+    Column("is_archived", Boolean, nullable=False),
+    Column("date_created", UTCDateTime, nullable=False),
+    Column("date_modified", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False, comment="0 = no version yet"),
+    Column("content_hash", String(64), nullable=True),
+    Column("record", JSONType, nullable=True),
+    Column("classification_source", String(32), nullable=True),
+    Column("classification_reason", Text, nullable=True),
+    Column("signals", JSONType, nullable=False),
+    Column("signals_seen_at", JSONType, nullable=False),
+    Column("pending_since", UTCDateTime, nullable=True),
+    Column("next_check_at", UTCDateTime, nullable=True),
+    Column("check_attempts", Integer, nullable=False),
+    Column("classification_deadline", UTCDateTime, nullable=True),
+    Column("first_seen_via", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("store", "order_id"),
+    Index(None, "store", "date_modified"),
+    Index(None, "store", "date_created"),
+    Index(None, "order_type", "date_created"),
+    Index(None, "sync_state", "next_check_at"),
+    Index(None, "company_id"),
+    Index(None, "status_id"),
+)
+
+order_versions = Table(
+    "order_versions",
+    metadata,
+    Column("store", String(STORE), nullable=False),
+    Column("order_id", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("order_type", String(32), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("record", JSONType, nullable=False),
+    Column(
+        "changed_fields",
+        JSONType,
+        nullable=True,
+        comment="top-level fields that differ from the previous version; null for the first",
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("store", "order_id", "version"),
+    ForeignKeyConstraint(["store", "order_id"], [orders.c.store, orders.c.order_id]),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("store", String(STORE), nullable=False),
+    Column("order_id", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("destination", String(64), nullable=True),
+    Column("detail", JSONType, nullable=True),
+    Index(None, "store", "order_id", "id"),
+)
+
+change_feed = Table(
+    "change_feed",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("store", String(STORE), nullable=False),
+    Column("order_id", BigInteger, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("scope", String(128), nullable=True),
+    Column("webhook_hash", String(128), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("processed_at", UTCDateTime, nullable=True),
+    # NULL hashes never collide (both backends), so only webhook rows are deduplicated.
+    UniqueConstraint("store", "webhook_hash"),
+    Index(None, "store", "processed_at", "id"),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("store", String(STORE), nullable=False),
+    Column("stream", String(64), nullable=False),
+    Column("watermark", UTCDateTime, nullable=True),
+    Column("cursor", JSONType, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("store", "stream"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("store", String(STORE), nullable=False),
+    Column("order_id", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("destination", String(64), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("payload", JSONType, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, comment="failed attempts since the last replay"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    UniqueConstraint("destination", "idempotency_key"),
+    Index(None, "destination", "state", "next_attempt_at"),
+    Index(None, "store", "order_id", "destination", "version"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("outbox_id", BigId, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+    ForeignKeyConstraint(["outbox_id"], [outbox.c.id], ondelete="CASCADE"),
+    UniqueConstraint("outbox_id", "attempt"),
+)
