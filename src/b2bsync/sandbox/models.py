@@ -292,3 +292,7 @@ class Receipt:
     reference_number: str
     payer_name: str
     lines: list[ReceiptLine] = field(default_factory=list)
+    payer_customer_id: str = ""
+    memo: str = ""
+    external_id: str | None = None
+    external_customer_id: str | None = None
