@@ -20,6 +20,8 @@ from b2bsync.sandbox.routes import (
     v3_hooks,
     v3_metafields,
 )
+from b2bsync.sandbox.simulator import SimulationManager
+from b2bsync.sandbox.webhooks import WebhookDispatcher
 from b2bsync.sandbox.world import World
 
 TICK_SECONDS = 0.2
@@ -34,16 +36,21 @@ async def _tick(world: World) -> None:
 
 def create_app(world: World) -> Gateway:
     """The whole sandbox for `world`; serve it with any ASGI server."""
+    dispatcher = WebhookDispatcher(world)
+    simulations = SimulationManager()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         ticker = asyncio.create_task(_tick(world), name="sandbox-tick")
+        sender = asyncio.create_task(dispatcher.run(), name="sandbox-webhooks")
         try:
             yield
         finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            await simulations.stop_all()
+            for task in (ticker, sender):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     starlette = Starlette(
         routes=[
@@ -62,4 +69,7 @@ def create_app(world: World) -> Gateway:
         ],
         lifespan=lifespan,
     )
+    # Routes reach app-wide services through `request.app.state`.
+    starlette.state.webhooks = dispatcher
+    starlette.state.simulations = simulations
     return Gateway(starlette, world)
