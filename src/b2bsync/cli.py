@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from b2bsync.commands.api import api_app
+from b2bsync.commands.db import db_app
 from b2bsync.sandbox.cli import sandbox_app
 
 app = typer.Typer(
@@ -13,6 +15,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(db_app, name="db")
+app.add_typer(api_app, name="api")
 
 
 def main() -> None:
