@@ -163,9 +163,7 @@ class Gateway:
             response.raw_headers.extend(headers)
             await response(scope, receive, send)
             return
-        await self.app(
-            scope, receive, _with_headers(send, headers, self._recorder(scope, family))
-        )
+        await self.app(scope, receive, _with_headers(send, headers, self._recorder(scope, family)))
 
     def _recorder(self, scope: Scope, family: Family) -> Callable[[int], None]:
         def record(status: int) -> None:

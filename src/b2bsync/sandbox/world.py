@@ -91,21 +91,28 @@ class StoreState:
     counters: dict[str, int] = field(default_factory=dict)
     scheduled: list[ScheduledAction] = field(default_factory=list)
     events: deque[WebhookEvent] = field(default_factory=deque)
+    modified_order_ids: set[int] = field(default_factory=set, repr=False)
+    """Orders touched since the V2 list index last caught up (see sandbox/orders.py)."""
+    revision: int = field(default=0, repr=False)
+    """Grows with every new entity and every event, so `--state` autosave notices changes."""
     _seq: itertools.count[int] = field(default_factory=itertools.count, repr=False)
 
     def next_id(self, kind: str, start: int = 100) -> int:
         """Allocate the next id of an entity kind (ids never repeat, even after deletes)."""
         value = self.counters.get(kind, start - 1) + 1
         self.counters[kind] = value
+        self.revision += 1
         return value
 
     def emit(self, scope: str, data: dict[str, Any], now: datetime) -> None:
         """Queue a webhook event; the dispatcher delivers it to every matching active hook."""
         self.events.append(WebhookEvent(scope=scope, data=data, created_at=now))
+        self.revision += 1
 
     def touch_order(self, order: Order, now: datetime) -> None:
         """Record that an order changed: bump `date_modified` and announce it."""
         order.date_modified = max(now, order.date_modified)
+        self.modified_order_ids.add(order.id)
         self.emit("store/order/updated", {"type": "order", "id": order.id}, now)
 
     def schedule(self, kind: str, payload: dict[str, Any], due_at: datetime) -> None:
