@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 _JSON = "application/json"
 
 
 def _dumps(content: Any) -> bytes:
-    return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+    # orjson: a 250-order page with line items is ~1 MB of JSON, and the stdlib encoder spent a
+    # third of the request on it. Like json.dumps it refuses types it does not know (Decimal).
+    return orjson.dumps(content)
 
 
 def json_response(content: Any, status: int = 200) -> Response:
