@@ -46,7 +46,8 @@ class RunningSandbox:
         return headers
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -57,7 +58,7 @@ def run_sandbox(config: SandboxConfig) -> Iterator[RunningSandbox]:
     """Seed a world from `config`, serve it on a free loopback port, stop it afterwards."""
     world = build_world(config)
     gateway = create_app(world)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(gateway, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

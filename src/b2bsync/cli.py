@@ -6,6 +6,7 @@ import typer
 
 from b2bsync.commands.api import api_app
 from b2bsync.commands.db import db_app
+from b2bsync.commands.demo import demo
 from b2bsync.sandbox.cli import sandbox_app
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(db_app, name="db")
 app.add_typer(api_app, name="api")
+app.command("demo")(demo)
 
 
 def main() -> None:

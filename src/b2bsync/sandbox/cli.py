@@ -1,30 +1,22 @@
-"""`b2bsync sandbox ...` commands (being built)."""
+"""`b2bsync sandbox serve` and `b2bsync sandbox simulate`."""
 
-import asyncio
-import contextlib
 import dataclasses
 import re
-import signal
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import typer
-import uvicorn
 
-from b2bsync.sandbox.app import create_app
 from b2bsync.sandbox.config import FaultProfile, Plan, SandboxConfig
 from b2bsync.sandbox.persistence import (
-    ChangeTracker,
     StateFileError,
-    autosave,
     load_world,
     save_world,
 )
 from b2bsync.sandbox.seed import build_world
-from b2bsync.sandbox.world import World
+from b2bsync.sandbox.server import serve_world
 
 sandbox_app = typer.Typer(help="Run the bundled BigCommerce + B2B Edition sandbox store.")
 
@@ -130,67 +122,6 @@ def _store_hashes(first: str, count: int) -> tuple[str, ...]:
     return tuple(f"{first}-{n}" for n in range(2, count + 1))
 
 
-def _announcement(world: World, host: str, port: int, state_file: str | None) -> str:
-    config = world.config
-    base = f"http://{host}:{port}"
-    lines = [
-        f"b2bsync sandbox listening on {base} ({len(world.stores)} store(s))",
-        f"Store hash:   {config.store_hash}",
-        f"Access token: {config.token}",
-        f"Store API:    {base}/stores/{config.store_hash}",
-    ]
-    lines += [f"Extra store:  {base}/stores/{extra}" for extra in config.extra_store_hashes]
-    if state_file:
-        lines.append(f"State file:   {state_file}")
-    # Last, so a reader of the output knows everything is printed once it has this line.
-    lines.append(f"B2B API:      {base}/b2b/api/v3/io")
-    return "\n".join(lines)
-
-
-class _SandboxServer(uvicorn.Server):
-    """uvicorn, announcing the sandbox's URLs once it listens (with the real port for 0)."""
-
-    def __init__(self, config: uvicorn.Config, world: World, state_file: str | None) -> None:
-        super().__init__(config)
-        self.world = world
-        self.state_file = state_file
-
-    async def startup(self, sockets: Any = None) -> None:
-        await super().startup(sockets=sockets)
-        if not self.started:
-            return
-        port = self.config.port
-        for server in self.servers:
-            for sock in server.sockets:
-                port = sock.getsockname()[1]
-        typer.echo(_announcement(self.world, self.config.host, port, self.state_file))
-        sys.stdout.flush()
-
-
-async def _serve_until_stopped(
-    server: _SandboxServer, world: World, state_file: str | None, tracker: ChangeTracker
-) -> None:
-    """Run uvicorn with the autosaver beside it; save once more on the way out."""
-    saver = (
-        asyncio.create_task(autosave(world, state_file, tracker), name="sandbox-autosave")
-        if state_file
-        else None
-    )
-    try:
-        await server.serve()
-    finally:
-        if saver is not None:
-            saver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await saver
-        if state_file:
-            save_world(world, state_file)
-
-
-def _stopped(signum: int, frame: object) -> None:
-    """Signal handler for after uvicorn's graceful shutdown: nothing left to do."""
-
-
 _STORE_HASH = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PLAN_OPTION = typer.Option(Plan.STANDARD, "--plan", help="Rate-limit plan.")
 _FAULTS_OPTION = typer.Option(FaultProfile.NONE, "--faults", help="Fault injection profile.")
@@ -248,16 +179,5 @@ def serve(
                 save_world(world, state)
             except OSError as error:
                 raise _fail(f"cannot write state file {state}: {error.strerror}.") from None
-    tracker = ChangeTracker(create_app(world), world)
-    server = _SandboxServer(
-        uvicorn.Config(tracker, host=host, port=port, log_level="warning", lifespan="on"),
-        world,
-        state,
-    )
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
-    # that was installed before it; a quiet one lets the final save run and the exit be clean.
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _stopped)
-    asyncio.run(_serve_until_stopped(server, world, state, tracker))
-    if not server.started:
+    if not serve_world(world, host=host, port=port, state_file=state):
         raise _fail(f"the sandbox could not listen on {host}:{port}.")

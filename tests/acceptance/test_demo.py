@@ -1,0 +1,70 @@
+"""`b2bsync demo` as a new user meets it: a running store, commands that work, a clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+
+from tests.sandbox_server import free_port
+
+B2BSYNC = str(Path(sys.executable).with_name("b2bsync"))
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, timeout_s: float) -> str:
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError(f"{marker!r} not printed in {timeout_s} s; got:\n{''.join(seen)}")
+
+
+def test_demo_serves_a_moving_store_that_the_printed_commands_reach() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [B2BSYNC, "demo", f"--port={port}", "--orders=40", "--rate=20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = _read_until(process, "Press Ctrl-C to stop.", timeout_s=60)
+        exports = dict(re.findall(r"(\w+)=(\S+)", " ".join(re.findall(r"export (.*)", output))))
+        assert exports["BIGCOMMERCE_API_URL"] == f"http://127.0.0.1:{port}"
+        env = {**os.environ, **exports}
+
+        listed = subprocess.run(
+            [B2BSYNC, "api", "get", "/v2/orders", "-p", "limit=5"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        orders = json.loads(listed.stdout)
+        assert len(orders) == 5
+        assert all("date_modified" in order for order in orders)
+
+        truth_url = f"http://127.0.0.1:{port}/__sandbox/orders"
+        headers = {"X-Auth-Token": exports["BIGCOMMERCE_ACCESS_TOKEN"]}
+        before = len(httpx2.get(truth_url, headers=headers).json()["data"])
+        time.sleep(1.5)
+        after = httpx2.get(truth_url, headers=headers).json()["data"]
+        assert len(after) > before, "the simulated shoppers placed no order"
+        assert {order["kind"] for order in after} == {"online order", "invoice payment"}
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
