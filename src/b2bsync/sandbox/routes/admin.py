@@ -91,7 +91,7 @@ async def orders(request: Request) -> Response:
                 "is_deleted": order.is_deleted,
             }
         )
-    return json_response({"data": truth, "meta": {"total": len(truth)}})
+    return json_response(truth)
 
 
 def _spec(body: dict[str, Any]) -> SimulationSpec | str:
