@@ -22,6 +22,7 @@ from b2bsync.store.checkpoints import CheckpointRepository
 from b2bsync.store.errors import UnsupportedDatabaseURL
 from b2bsync.store.ledger import LedgerRepository
 from b2bsync.store.outbox import OutboxRepository
+from b2bsync.store.signals import SignalRepository
 
 DEFAULT_DATABASE_URL = "sqlite:///.b2bsync/b2bsync.db"
 DATABASE_URL_ENV = "B2BSYNC_DATABASE_URL"
@@ -105,6 +106,7 @@ class Transaction:
     outbox: OutboxRepository
     feed: ChangeFeedRepository
     checkpoints: CheckpointRepository
+    signals: SignalRepository
 
 
 def alembic_config(url: str) -> Config:
@@ -145,6 +147,7 @@ class Database:
                     outbox=OutboxRepository(conn),
                     feed=ChangeFeedRepository(conn),
                     checkpoints=CheckpointRepository(conn),
+                    signals=SignalRepository(conn),
                 )
 
     async def upgrade(self, revision: str = "head") -> None:

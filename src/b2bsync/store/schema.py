@@ -169,3 +169,93 @@ delivery_attempts = Table(
     ForeignKeyConstraint(["outbox_id"], [outbox.c.id], ondelete="CASCADE"),
     UniqueConstraint("outbox_id", "attempt"),
 )
+
+# Signal caches (revision 0002): what the signal streams learned, so a page of orders is
+# composed from the V2 page plus these rows instead of one API call per order.
+
+order_signals = Table(
+    "order_signals",
+    metadata,
+    Column("store", String(STORE), nullable=False),
+    Column("order_id", BigInteger, nullable=False),
+    Column("metafield_value", String(255), nullable=True),
+    Column("metafield_namespace", String(255), nullable=True),
+    Column("metafield_seen_at", UTCDateTime, nullable=True),
+    Column("b2b_order_id", BigInteger, nullable=True),
+    Column("company_id", BigInteger, nullable=True),
+    Column("po_number", String(255), nullable=False),
+    Column("extra_fields", JSONType, nullable=False),
+    Column("b2b_seen_at", UTCDateTime, nullable=True),
+    Column(
+        "is_invoice_order",
+        Boolean,
+        nullable=True,
+        comment="isInvoiceOrder of the B2B order detail; null until a detail was fetched",
+    ),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("store", "order_id"),
+    Index(None, "store", "company_id"),
+)
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("store", String(STORE), nullable=False),
+    Column("company_id", BigInteger, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("store", "company_id"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("store", String(STORE), nullable=False),
+    Column("invoice_id", BigInteger, nullable=False),
+    Column("number", String(255), nullable=False),
+    Column("order_number", String(64), nullable=True, comment="the BigCommerce order it bills"),
+    Column("company_id", BigInteger, nullable=True),
+    Column("status", Integer, nullable=True),
+    Column("currency", String(8), nullable=False),
+    Column("original_balance", String(32), nullable=False, comment="a decimal, as text"),
+    Column("open_balance", String(32), nullable=False, comment="a decimal, as text"),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("store", "invoice_id"),
+    Index(None, "store", "order_number"),
+)
+
+invoice_payments = Table(
+    "invoice_payments",
+    metadata,
+    Column("store", String(STORE), nullable=False),
+    Column("payment_id", BigInteger, nullable=False),
+    Column("order_id", BigInteger, nullable=True, comment="moduleData.orderId of checkouts"),
+    Column("company_id", BigInteger, nullable=True),
+    Column("module_name", String(128), nullable=False),
+    Column("processing_status", Integer, nullable=True),
+    Column("currency", String(8), nullable=False),
+    Column("total", String(32), nullable=False, comment="a decimal, as text"),
+    Column("lines", JSONType, nullable=False, comment="[{invoice_id, invoice_number, amount}]"),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("store", "payment_id"),
+    Index(None, "store", "order_id"),
+)
+
+order_drafts = Table(
+    "order_drafts",
+    metadata,
+    Column("store", String(STORE), nullable=False),
+    Column("order_id", BigInteger, nullable=False),
+    Column(
+        "draft",
+        JSONType,
+        nullable=False,
+        comment="the latest V2 snapshot mapped to an OrderRecord, before signals are added",
+    ),
+    Column("date_modified", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("store", "order_id"),
+)

@@ -1,0 +1,35 @@
+"""The sync engine: signal streams into local caches, the V2 poller, classification and
+versioning, re-checks of pending orders, and delivery through the outbox.
+
+The services are plain async functions over a `SyncContext`, so a scheduler or a task queue
+can run them as well as `run_once`/`run_forever`.
+"""
+
+from b2bsync.sync.calls import CallCounter
+from b2bsync.sync.context import DEFAULT_RETRY, SyncContext, SyncSettings
+from b2bsync.sync.delivery import DeliverySummary, deliver_due, replay
+from b2bsync.sync.engine import ProcessSummary, process_changes, process_drafts, process_page
+from b2bsync.sync.poller import PollSummary, poll_store
+from b2bsync.sync.rechecks import RecheckSummary, recheck_pending
+from b2bsync.sync.runner import RunSummary, run_forever, run_once
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "CallCounter",
+    "DeliverySummary",
+    "PollSummary",
+    "ProcessSummary",
+    "RecheckSummary",
+    "RunSummary",
+    "SyncContext",
+    "SyncSettings",
+    "deliver_due",
+    "poll_store",
+    "process_changes",
+    "process_drafts",
+    "process_page",
+    "recheck_pending",
+    "replay",
+    "run_forever",
+    "run_once",
+]

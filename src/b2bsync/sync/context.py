@@ -1,0 +1,81 @@
+"""What every sync service needs, in one place, so the services are plain async functions
+(`poll_store`, `recheck_pending`, `deliver_due`, `run_once`) a worker can also run as tasks."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from b2bsync.bigcommerce.client import BigCommerceClient
+from b2bsync.destinations.registry import ConfiguredDestination
+from b2bsync.domain.classification import UnclassifiedPolicy
+from b2bsync.domain.retry_schedule import RetrySchedule
+from b2bsync.store.database import Database
+from b2bsync.sync.calls import CallCounter
+
+__all__ = ["DEFAULT_RETRY", "SyncContext", "SyncSettings", "utc_now"]
+
+
+DEFAULT_RETRY = RetrySchedule(max_attempts=8)
+"""Outbox retries: exponential from 5 s, capped at 1 h, dead after the 8th failed attempt."""
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSettings:
+    """Knobs of the sync services; the defaults are the documented ones."""
+
+    overlap: timedelta = timedelta(minutes=5)
+    """How far below its watermark each incremental scan starts again."""
+    page_size: int = 250
+    b2b_page_size: int = 200
+    start: datetime | None = None
+    """Where the first scan (the backfill) starts; None means `backfill` before now."""
+    backfill: timedelta = timedelta(days=365)
+    classification_deadline: timedelta = timedelta(minutes=30)
+    policy: UnclassifiedPolicy = UnclassifiedPolicy.HOLD
+    recheck_base: timedelta = timedelta(seconds=30)
+    recheck_cap: timedelta = timedelta(minutes=10)
+    recheck_batch: int = 100
+    """Pending orders looked at per `recheck_pending` call (each may cost one API call)."""
+    retry: RetrySchedule = DEFAULT_RETRY
+    delivery_batch: int = 100
+    lease: timedelta = timedelta(minutes=5)
+    """How long a claimed outbox row stays ours before another worker may take it."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.page_size <= 250:
+            raise ValueError("page_size must be between 1 and 250 (V2's maximum)")
+        if not 1 <= self.b2b_page_size <= 200:
+            raise ValueError("b2b_page_size must be between 1 and 200")
+        if self.overlap < timedelta(0):
+            raise ValueError("overlap cannot be negative")
+        if self.start is not None and self.start.utcoffset() is None:
+            raise ValueError("start must be an aware datetime (UTC)")
+
+    def first_start(self, now: datetime) -> datetime:
+        """Lower bound of the very first scan of a stream."""
+        return self.start if self.start is not None else now - self.backfill
+
+
+@dataclass(slots=True)
+class SyncContext:
+    """One store's sync: its client, database, destinations and settings."""
+
+    store: str
+    client: BigCommerceClient
+    db: Database
+    destinations: tuple[ConfiguredDestination, ...] = ()
+    """Where versions go, each with its routing rule (`build_destinations` makes them)."""
+    settings: SyncSettings = SyncSettings()
+    clock: Callable[[], datetime] = utc_now
+    calls: CallCounter = field(default_factory=CallCounter)
+    """Give the same counter to the client's `httpx2.AsyncClient` for calls-per-order figures."""
+    rng: random.Random = field(default_factory=random.Random)
+    """Jitter of retry and re-check delays."""

@@ -1,0 +1,120 @@
+"""Delivery: drain the outbox per destination with leases, retries on `next_attempt_at`,
+dead letters after the last attempt; and `replay` to send dead (or chosen) orders again."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from b2bsync.destinations.registry import ConfiguredDestination
+from b2bsync.domain.delivery import DeliveryResult, Outcome
+from b2bsync.store.outbox import OutboxRow
+from b2bsync.sync.context import SyncContext
+
+__all__ = ["DeliverySummary", "deliver_due", "replay"]
+
+log = structlog.get_logger("b2bsync.sync")
+
+
+@dataclass(slots=True)
+class DeliverySummary:
+    """Outcomes of one `deliver_due` call, counted per outbox row."""
+
+    batches: int = 0
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+
+
+async def _send(
+    configured: ConfiguredDestination, rows: Sequence[OutboxRow]
+) -> dict[str, DeliveryResult]:
+    """The destination's answers by idempotency key; a failing call is a retry for all."""
+    try:
+        results = await configured.destination.deliver([row.delivery() for row in rows])
+    except Exception as error:
+        # Whatever a destination raises, the rows stay queued; the error is kept on them.
+        text = f"{type(error).__name__}: {error}"
+        return {
+            row.idempotency_key: DeliveryResult(
+                idempotency_key=row.idempotency_key, outcome=Outcome.RETRY, error=text
+            )
+            for row in rows
+        }
+    return {result.idempotency_key: result for result in results}
+
+
+async def deliver_due(ctx: SyncContext, now: datetime) -> DeliverySummary:
+    """Deliver every row due at `now`, destination by destination, batch by batch.
+
+    Rows are claimed as of `now`, so a row that fails gets a later `next_attempt_at` and is
+    not tried again in this call: the loop always ends.
+    """
+    summary = DeliverySummary()
+    schedule = ctx.settings.retry
+    for configured in ctx.destinations:
+        while True:
+            async with ctx.db.transaction() as tx:
+                rows = await tx.outbox.claim_due(
+                    configured.name, ctx.settings.delivery_batch, now, ctx.settings.lease
+                )
+            if not rows:
+                break
+            summary.batches += 1
+            started = time.monotonic()
+            results = await _send(configured, rows)
+            duration_ms = int((time.monotonic() - started) * 1000)
+            finished = ctx.clock()
+            async with ctx.db.transaction() as tx:
+                for row in rows:
+                    result = results.get(row.idempotency_key)
+                    outcome = result.outcome if result is not None else Outcome.RETRY
+                    error = result.error if result is not None else "the destination gave no result"
+                    if outcome is Outcome.DELIVERED:
+                        await tx.outbox.mark_delivered(row.id, finished, duration_ms=duration_ms)
+                        summary.delivered += 1
+                        continue
+                    failed = row.attempts + 1
+                    retry_at = (
+                        schedule.next_attempt_at(failed, finished, ctx.rng.random())
+                        if outcome is Outcome.RETRY
+                        else None
+                    )
+                    message = error or outcome.value
+                    if retry_at is None:
+                        await tx.outbox.mark_dead(
+                            row.id, message, finished, duration_ms=duration_ms
+                        )
+                        summary.dead += 1
+                        log.warning(
+                            "delivery.dead",
+                            store=row.store,
+                            order_id=row.order_id,
+                            destination=configured.name,
+                            error=message,
+                        )
+                    else:
+                        await tx.outbox.mark_retry(
+                            row.id, message, retry_at, finished, duration_ms=duration_ms
+                        )
+                        summary.retried += 1
+    return summary
+
+
+async def replay(
+    ctx: SyncContext,
+    order_ids: Iterable[int] | None = None,
+    *,
+    dead_only: bool = True,
+    destination: str | None = None,
+) -> int:
+    """Queue dead rows (or, with `dead_only=False`, every row) of the chosen orders (None =
+    all of the store) for an immediate attempt; returns how many rows were queued."""
+    async with ctx.db.transaction() as tx:
+        return await tx.outbox.replay(
+            ctx.store, order_ids, ctx.clock(), dead_only=dead_only, destination=destination
+        )

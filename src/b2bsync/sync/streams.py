@@ -1,0 +1,306 @@
+"""Signal streams: incremental scans of metafields, B2B orders, invoices, payments and companies
+into the local caches, each with its own checkpoint. Each returns the orders whose signals changed.
+
+- `metafields`: `GET /v3/orders/metafields?key=orderType&date_modified:min=...`, cursor paged;
+  ids never move under a cursor, so the watermark is the newest date seen, capped at the scan's
+  start (a metafield changed behind the cursor is newer than that and read next time).
+- `b2b_orders`, `companies`: sorted by `updatedAt` ascending from a moving `minModified` anchor,
+  always at offset 0 (like the V2 scan), because a record updated during the scan jumps to the
+  end and would shift an unread one into an already-read offset.
+- `invoices`, `payments`: no date filter exists; read newest first (`sortBy=updatedAt`,
+  `orderBy=DESC`) until older than the lower bound. A change during the scan moves a row to the
+  front, which only repeats rows, never skips one. The watermark is the scan's start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from b2bsync.bigcommerce.b2b import b2b_query
+from b2bsync.bigcommerce.errors import BadPayload
+from b2bsync.bigcommerce.models.b2b import B2BOrder, Company, Invoice, Payment
+from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY
+from b2bsync.domain.watermark import advance_watermark, scan_lower_bound
+from b2bsync.store.signals import MetafieldSignal
+from b2bsync.sync.context import SyncContext
+from b2bsync.sync.mapping import (
+    b2b_order_signal,
+    company_row,
+    invoice_row,
+    metafield_signal,
+    payment_row,
+)
+
+__all__ = [
+    "STREAMS",
+    "StreamResult",
+    "anchored_pages",
+    "run_streams",
+    "scan_b2b_orders",
+    "scan_companies",
+    "scan_invoices",
+    "scan_metafields",
+    "scan_payments",
+]
+
+T = TypeVar("T")
+
+FLUSH_EVERY = 1000
+"""Cache rows written per transaction while a stream is read."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamResult:
+    """What one signal stream read, and which orders it found changed."""
+
+    stream: str
+    read: int
+    """Rows read from the API (repeats included)."""
+    changed_orders: frozenset[int]
+
+
+EVERYTHING = datetime(1970, 1, 1, tzinfo=UTC)
+"""Lower bound of the first scan of the small caches (companies, invoices, payments): an order
+in the backfill window may name a company or pay an invoice untouched for longer than that."""
+
+
+async def _bounds(
+    ctx: SyncContext, stream: str, now: datetime, *, first: datetime | None = None
+) -> tuple[datetime | None, datetime]:
+    """The stream's watermark and the lower bound of this scan (`first`, or the configured
+    start, before the first scan)."""
+    async with ctx.db.transaction(readonly=True) as tx:
+        checkpoint = await tx.checkpoints.get(ctx.store, stream)
+    watermark = checkpoint.watermark if checkpoint is not None else None
+    if watermark is None:
+        return None, first if first is not None else ctx.settings.first_start(now)
+    return watermark, scan_lower_bound(watermark, ctx.settings.overlap)
+
+
+async def _save_watermark(
+    ctx: SyncContext, stream: str, watermark: datetime | None, now: datetime
+) -> None:
+    async with ctx.db.transaction() as tx:
+        await tx.checkpoints.put(ctx.store, stream, watermark=watermark, cursor=None, now=now)
+
+
+async def _close(items: AsyncIterator[Any]) -> None:
+    aclose = getattr(items, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+async def scan_metafields(ctx: SyncContext, now: datetime) -> StreamResult:
+    """Cache every `orderType` metafield modified since the checkpoint."""
+    stream = "metafields"
+    watermark, lower = await _bounds(ctx, stream, now)
+    changed: set[int] = set()
+    stamps: list[datetime] = []
+    batch: list[MetafieldSignal] = []
+    read = 0
+
+    async def flush() -> None:
+        async with ctx.db.transaction() as tx:
+            changed.update(await tx.signals.put_metafields(ctx.store, batch, now))
+        batch.clear()
+
+    filters = {"key": ORDER_TYPE_METAFIELD_KEY, "date_modified:min": lower}
+    async for metafield in ctx.client.metafields.iterate_all(filters, page_size=250):
+        read += 1
+        found = metafield_signal(metafield)
+        if found is not None:
+            batch.append(found)
+        modified = metafield.date_modified or metafield.date_created
+        if modified is not None:
+            stamps.append(min(modified, now))
+        if len(batch) >= FLUSH_EVERY:
+            await flush()
+    await flush()
+    await _save_watermark(ctx, stream, advance_watermark(watermark, stamps), now)
+    return StreamResult(stream, read, frozenset(changed))
+
+
+async def anchored_pages(
+    fetch: Callable[[datetime, int], Awaitable[list[T]]],
+    key: Callable[[T], tuple[int, datetime]],
+    lower: datetime,
+    page_size: int,
+) -> AsyncIterator[list[T]]:
+    """Pages sorted by modification time ascending, each requested from a moving anchor.
+
+    The anchor is inclusive, so rows at the anchor second come back and are dropped by id. A
+    full page that is all one second cannot move the anchor; that second goes on by offset.
+    """
+    anchor = lower
+    seen: set[int] = set()
+    offset = 0
+    while True:
+        page = await fetch(anchor, offset)
+        keys = [key(item) for item in page]
+        fresh = [
+            item
+            for item, (ident, moment) in zip(page, keys, strict=True)
+            if not (moment == anchor and ident in seen)
+        ]
+        if fresh:
+            yield fresh
+        if len(page) < page_size:
+            return
+        last = max(moment for _, moment in keys)
+        if last > anchor:
+            anchor, offset = last, 0
+            seen = {ident for ident, moment in keys if moment == last}
+        else:
+            seen |= {ident for ident, _ in keys}
+            offset += len(page)
+
+
+def _data(body: Any) -> list[Mapping[str, Any]]:
+    data = body.get("data") if isinstance(body, dict) else None
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise BadPayload("expected a list under data in a B2B Edition list answer")
+    return [item for item in data if isinstance(item, dict)]
+
+
+async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
+    """Cache every B2B Edition order record updated since the checkpoint."""
+    stream = "b2b_orders"
+    watermark, lower = await _bounds(ctx, stream, now)
+    size = ctx.settings.b2b_page_size
+
+    async def fetch(anchor: datetime, offset: int) -> list[B2BOrder]:
+        params = b2b_query(
+            {
+                "minModified": anchor,
+                "maxModified": now,
+                "sortBy": "updatedAt",
+                "orderBy": "ASC",
+                "showExtra": "true",
+                "limit": size,
+                "offset": offset,
+            }
+        )
+        response = await ctx.client.b2b_http.get(
+            "/orders", operation="b2b.orders.list", params=params
+        )
+        return [B2BOrder.model_validate(item) for item in _data(response.body)]
+
+    def key(order: B2BOrder) -> tuple[int, datetime]:
+        return order.bc_order_id, order.updated_at or lower
+
+    changed: set[int] = set()
+    stamps: list[datetime] = []
+    read = 0
+    async for page in anchored_pages(fetch, key, lower, size):
+        read += len(page)
+        async with ctx.db.transaction() as tx:
+            changed |= await tx.signals.put_b2b_orders(
+                ctx.store, [b2b_order_signal(order) for order in page], now
+            )
+            stamps.extend(key(order)[1] for order in page)
+            await tx.checkpoints.put(
+                ctx.store,
+                stream,
+                watermark=advance_watermark(watermark, stamps),
+                cursor=None,
+                now=now,
+            )
+    return StreamResult(stream, read, frozenset(changed))
+
+
+async def _newest_first(
+    items: AsyncIterator[T], updated: Callable[[T], datetime | None], lower: datetime
+) -> list[T]:
+    """Items of a newest-first listing down to `lower` (inclusive)."""
+    found: list[T] = []
+    try:
+        async for item in items:
+            moment = updated(item)
+            if moment is not None and moment < lower:
+                break
+            found.append(item)
+    finally:
+        await _close(items)
+    return found
+
+
+def _desc_filters() -> dict[str, Any]:
+    return {"sortBy": "updatedAt", "orderBy": "DESC"}
+
+
+async def scan_invoices(ctx: SyncContext, now: datetime) -> StreamResult:
+    """Cache invoices updated since the checkpoint; the orders they bill have changed."""
+    stream = "invoices"
+    _, lower = await _bounds(ctx, stream, now, first=EVERYTHING)
+    found: list[Invoice] = await _newest_first(
+        ctx.client.b2b.invoices(_desc_filters(), page_size=ctx.settings.b2b_page_size),
+        lambda invoice: invoice.updated_at,
+        lower,
+    )
+    rows = [invoice_row(invoice) for invoice in found]
+    async with ctx.db.transaction() as tx:
+        changed = await tx.signals.put_invoices(ctx.store, rows, now)
+        await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
+    orders = {
+        int(row.order_number)
+        for row in rows
+        if row.invoice_id in changed and row.order_number and row.order_number.isdigit()
+    }
+    return StreamResult(stream, len(found), frozenset(orders))
+
+
+async def scan_payments(ctx: SyncContext, now: datetime) -> StreamResult:
+    """Cache invoice payments updated since the checkpoint; their checkout orders changed."""
+    stream = "payments"
+    _, lower = await _bounds(ctx, stream, now, first=EVERYTHING)
+    found: list[Payment] = await _newest_first(
+        ctx.client.b2b.payments(_desc_filters(), page_size=ctx.settings.b2b_page_size),
+        lambda payment: payment.updated_at,
+        lower,
+    )
+    rows = [payment_row(payment) for payment in found]
+    async with ctx.db.transaction() as tx:
+        changed = await tx.signals.put_payments(ctx.store, rows, now)
+        await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
+    orders = {
+        row.order_id for row in rows if row.payment_id in changed and row.order_id is not None
+    }
+    return StreamResult(stream, len(found), frozenset(orders))
+
+
+async def scan_companies(ctx: SyncContext, now: datetime) -> StreamResult:
+    """Cache companies updated since the checkpoint; a renamed company changes its orders."""
+    stream = "companies"
+    _, lower = await _bounds(ctx, stream, now, first=EVERYTHING)
+    found: list[Company] = await _newest_first(
+        ctx.client.b2b.companies(_desc_filters(), page_size=ctx.settings.b2b_page_size),
+        lambda company: company.updated_at,
+        lower,
+    )
+    async with ctx.db.transaction() as tx:
+        changed = await tx.signals.put_companies(
+            ctx.store, [company_row(company) for company in found], now
+        )
+        orders = await tx.signals.orders_of_companies(ctx.store, changed)
+        await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
+    return StreamResult(stream, len(found), frozenset(orders))
+
+
+STREAMS: tuple[Callable[[SyncContext, datetime], Awaitable[StreamResult]], ...] = (
+    scan_companies,
+    scan_invoices,
+    scan_payments,
+    scan_b2b_orders,
+    scan_metafields,
+)
+"""In dependency order: names and invoices before the records that point at them."""
+
+
+async def run_streams(ctx: SyncContext, now: datetime) -> list[StreamResult]:
+    """Run every signal stream once."""
+    return [await scan(ctx, now) for scan in STREAMS]
