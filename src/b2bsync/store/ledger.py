@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, and_, func, insert, or_, select, true, update
+from sqlalchemy import Row, RowMapping, and_, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -207,23 +207,31 @@ def changed_fields(previous: Mapping[str, Any], current: Mapping[str, Any]) -> t
     )
 
 
+def _summary_fields(m: RowMapping) -> dict[str, Any]:
+    """The columns an `OrderSummary` and a `LedgerEntry` share, converted."""
+    return {
+        "store": m["store"],
+        "order_id": m["order_id"],
+        "order_type": OrderType(m["order_type"]) if m["order_type"] else None,
+        "sync_state": SyncState(m["sync_state"]),
+        "status_id": m["status_id"],
+        "status": m["status"],
+        "company_id": m["company_id"],
+        "po_number": m["po_number"],
+        "invoice_ids": tuple(m["invoice_ids"]),
+        "is_archived": m["is_archived"],
+        "date_created": m["date_created"],
+        "date_modified": m["date_modified"],
+        "version": m["version"],
+        "updated_at": m["updated_at"],
+    }
+
+
 def _entry(row: Row[Any]) -> LedgerEntry:
     m = row._mapping
     raw_signals: Mapping[str, Any] = m["signals"] or {}
     return LedgerEntry(
-        store=m["store"],
-        order_id=m["order_id"],
-        order_type=OrderType(m["order_type"]) if m["order_type"] else None,
-        sync_state=SyncState(m["sync_state"]),
-        status_id=m["status_id"],
-        status=m["status"],
-        company_id=m["company_id"],
-        po_number=m["po_number"],
-        invoice_ids=tuple(m["invoice_ids"]),
-        is_archived=m["is_archived"],
-        date_created=m["date_created"],
-        date_modified=m["date_modified"],
-        version=m["version"],
+        **_summary_fields(m),
         content_hash=m["content_hash"],
         record=OrderRecord.model_validate(m["record"]) if m["record"] is not None else None,
         classification_source=(
@@ -244,28 +252,11 @@ def _entry(row: Row[Any]) -> LedgerEntry:
         classification_deadline=m["classification_deadline"],
         first_seen_via=SeenVia(m["first_seen_via"]),
         created_at=m["created_at"],
-        updated_at=m["updated_at"],
     )
 
 
 def _summary(row: Row[Any]) -> OrderSummary:
-    m = row._mapping
-    return OrderSummary(
-        store=m["store"],
-        order_id=m["order_id"],
-        order_type=OrderType(m["order_type"]) if m["order_type"] else None,
-        sync_state=SyncState(m["sync_state"]),
-        status_id=m["status_id"],
-        status=m["status"],
-        company_id=m["company_id"],
-        po_number=m["po_number"],
-        invoice_ids=tuple(m["invoice_ids"]),
-        is_archived=m["is_archived"],
-        date_created=m["date_created"],
-        date_modified=m["date_modified"],
-        version=m["version"],
-        updated_at=m["updated_at"],
-    )
+    return OrderSummary(**_summary_fields(row._mapping))
 
 
 _SUMMARY_COLUMNS = (

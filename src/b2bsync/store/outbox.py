@@ -324,19 +324,7 @@ class OutboxRepository:
             )
             .returning(outbox.c.store, outbox.c.order_id, outbox.c.destination, outbox.c.version)
         )
-        replayed = result.all()
-        for row in replayed:
-            await self._event(
-                row.store,
-                row.order_id,
-                OrderEvent.REPLAYED,
-                now,
-                row.destination,
-                {"version": row.version},
-            )
-        for store_, order_id in sorted({(row.store, row.order_id) for row in replayed}):
-            await self.refresh_order_state(store_, order_id, now)
-        return len(replayed)
+        return await self._record_transition(result.all(), OrderEvent.REPLAYED, now)
 
     async def skip(self, outbox_ids: Iterable[int], now: datetime) -> int:
         """Give up on rows on purpose (never delivered, never retried); returns how many."""
@@ -352,19 +340,19 @@ class OutboxRepository:
             .values(state=OutboxState.SKIPPED.value, claimed_until=None)
             .returning(outbox.c.store, outbox.c.order_id, outbox.c.destination, outbox.c.version)
         )
-        skipped = result.all()
-        for row in skipped:
+        return await self._record_transition(result.all(), OrderEvent.SKIPPED, now)
+
+    async def _record_transition(
+        self, rows: Sequence[Row[Any]], event: OrderEvent, now: datetime
+    ) -> int:
+        """Log `event` for each moved outbox row, then refresh each order's sync state."""
+        for row in rows:
             await self._event(
-                row.store,
-                row.order_id,
-                OrderEvent.SKIPPED,
-                now,
-                row.destination,
-                {"version": row.version},
+                row.store, row.order_id, event, now, row.destination, {"version": row.version}
             )
-        for store_, order_id in sorted({(row.store, row.order_id) for row in skipped}):
+        for store_, order_id in sorted({(row.store, row.order_id) for row in rows}):
             await self.refresh_order_state(store_, order_id, now)
-        return len(skipped)
+        return len(rows)
 
     async def refresh_order_state(self, store: str, order_id: int, now: datetime) -> SyncState:
         """Set the order's sync state from its outbox rows and return it.
