@@ -7,6 +7,10 @@ import typer
 from b2bsync.commands.api import api_app
 from b2bsync.commands.db import db_app
 from b2bsync.commands.demo import demo
+from b2bsync.commands.orders import orders_app
+from b2bsync.commands.replay import replay
+from b2bsync.commands.status import status
+from b2bsync.commands.sync import backfill, sync
 from b2bsync.sandbox.cli import sandbox_app
 
 app = typer.Typer(
@@ -19,6 +23,11 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(db_app, name="db")
 app.add_typer(api_app, name="api")
 app.command("demo")(demo)
+app.command("sync")(sync)
+app.command("backfill")(backfill)
+app.add_typer(orders_app, name="orders")
+app.command("status")(status)
+app.command("replay")(replay)
 
 
 def main() -> None:

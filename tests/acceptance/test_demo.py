@@ -32,10 +32,11 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout_s: float) -
     raise AssertionError(f"{marker!r} not printed in {timeout_s} s; got:\n{''.join(seen)}")
 
 
-def test_demo_serves_a_moving_store_that_the_printed_commands_reach() -> None:
+def test_demo_serves_a_moving_store_that_the_printed_commands_reach(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [B2BSYNC, "demo", f"--port={port}", "--orders=40", "--rate=20"],
+        [B2BSYNC, "demo", f"--port={port}", "--orders=40", "--rate=20", "--interval=0.5"],
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -65,6 +66,32 @@ def test_demo_serves_a_moving_store_that_the_printed_commands_reach() -> None:
         after = httpx2.get(truth_url, headers=headers).json()
         assert len(after) > before, "the simulated shoppers placed no order"
         assert {order["kind"] for order in after} == {"online order", "invoice payment"}
+
+        # The demo syncs continuously: its ledger fills with both types, matching the truth.
+        assert exports["B2BSYNC_DATABASE_URL"].startswith("sqlite:///")
+        deadline = time.monotonic() + 45
+        while True:
+            ledger = json.loads(
+                subprocess.run(
+                    [B2BSYNC, "orders", "list", "--json", "--limit=0"],
+                    env=env,
+                    cwd=tmp_path,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=True,
+                ).stdout
+            )
+            types = {row["order_type"] for row in ledger}
+            if {"online_order", "invoice_payment"} <= types and len(ledger) >= 40:
+                break
+            assert time.monotonic() < deadline, f"the ledger has {len(ledger)} orders: {types}"
+            time.sleep(1)
+        latest = httpx2.get(truth_url, headers=headers).json()
+        kinds = {row["id"]: row["kind"].replace(" ", "_") for row in latest}
+        classified = [row for row in ledger if row["order_type"] != "unclassified"]
+        assert all(kinds[row["order_id"]] == row["order_type"] for row in classified)
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+    assert (tmp_path / ".b2bsync/demo/deliveries.jsonl").stat().st_size > 0

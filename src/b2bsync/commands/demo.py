@@ -1,30 +1,90 @@
-"""`b2bsync demo`: what a new user sees first, with no store and no credentials."""
+"""`b2bsync demo`: what a new user sees first, with no store and no credentials: the sandbox store
+with seeded history and live shoppers, b2bsync syncing it continuously into a SQL database and a
+JSON Lines file, and a live summary of what the sync does."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
 
 import httpx2
+import structlog
 import typer
+import uvicorn
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
 
+from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry
+from b2bsync.bigcommerce.governor import Family
+from b2bsync.commands.runtime import fail, open_database, out
+from b2bsync.commands.status import LedgerCounts, ledger_counts
+from b2bsync.destinations import ConfiguredDestination, Route
+from b2bsync.destinations.jsonl import JsonlDestination
+from b2bsync.destinations.sql import SqlDestination
+from b2bsync.observability import configure_logging
+from b2bsync.sandbox.app import create_app
 from b2bsync.sandbox.config import Plan, SandboxConfig
 from b2bsync.sandbox.seed import build_world
-from b2bsync.sandbox.server import serve_world
+from b2bsync.sync import CallCounter, SyncContext, SyncSettings, run_forever
+
+__all__ = ["DEMO_STORE_HASH", "demo", "next_steps"]
 
 DEMO_STORE_HASH = "demo"
+DEMO_DIR = Path(".b2bsync/demo")
+_ERP_QUERY = "'select order_id, order_type, version from b2bsync_orders'"
 
 
-def next_steps(base_url: str, token: str) -> str:
-    """The commands that show the demo store through b2bsync's own client."""
+@dataclass(frozen=True, slots=True)
+class DemoFiles:
+    """Where the demo keeps its ledger and what it delivered; emptied at every start."""
+
+    root: Path
+
+    @property
+    def ledger_url(self) -> str:
+        """The demo's ledger database."""
+        return f"sqlite:///{self.root / 'ledger.db'}"
+
+    @property
+    def erp_url(self) -> str:
+        """The `sql` destination's database, standing in for an ERP."""
+        return f"sqlite:///{self.root / 'erp.db'}"
+
+    @property
+    def deliveries(self) -> Path:
+        """The `jsonl` destination's file."""
+        return self.root / "deliveries.jsonl"
+
+
+def next_steps(base_url: str, token: str, files: DemoFiles) -> str:
+    """The commands that show the demo store and the demo's ledger."""
     return "\n".join(
         [
             "",
-            "Shoppers are ordering and buyers are paying invoices. In another terminal:",
+            "Shoppers are ordering and buyers are paying invoices; b2bsync is syncing them.",
+            "In another terminal, the store through b2bsync's own client:",
             f"  export BIGCOMMERCE_STORE_HASH={DEMO_STORE_HASH} BIGCOMMERCE_ACCESS_TOKEN={token}",
             f"  export BIGCOMMERCE_API_URL={base_url} B2B_API_URL={base_url}/b2b",
             "  .venv/bin/b2bsync api get /v2/orders -p sort=date_modified:desc -p limit=5",
             "  .venv/bin/b2bsync api get /v3/orders/metafields -p key=orderType -p limit=5",
             "  .venv/bin/b2bsync api get --b2b /ip/payments -p limit=5",
+            "The ledger (what b2bsync decided) and the deliveries:",
+            f"  export B2BSYNC_DATABASE_URL={files.ledger_url}",
+            "  .venv/bin/b2bsync orders list --type invoice_payment",
+            "  .venv/bin/b2bsync status --no-probe",
+            f"  sqlite3 {files.root / 'erp.db'} {_ERP_QUERY}",
+            f"  tail -f {files.deliveries}",
             "Ground truth (which orders are invoice payments):",
             f"  curl -s -H 'X-Auth-Token: {token}' {base_url}/__sandbox/orders",
             "Press Ctrl-C to stop.",
@@ -32,37 +92,175 @@ def next_steps(base_url: str, token: str) -> str:
     )
 
 
-def demo(
-    port: int = typer.Option(8081, "--port", min=0, max=65535, help="Port of the sandbox store."),
-    orders: int = typer.Option(500, "--orders", min=0, help="Orders of seeded history."),
-    rate: float = typer.Option(
-        1.0, "--rate", min=0.0, help="Shopper and staff events per second (0: a still store)."
-    ),
-    invoice_share: float = typer.Option(
-        0.25, "--invoice-share", min=0.0, max=1.0, help="Share of new orders that pay invoices."
-    ),
-    seed: int = typer.Option(42, "--seed", help="Seed of the generated store."),
-) -> None:
-    """Run the sandbox store with seeded data and live shoppers, and show how to explore it."""
-    token = secrets.token_hex(16)
-    world = build_world(
-        SandboxConfig(
-            seed=seed, orders=orders, plan=Plan.STANDARD, store_hash=DEMO_STORE_HASH, token=token
+class _SandboxThread:
+    """The sandbox served by uvicorn on its own thread and event loop, so the store and the
+    sync do not share a loop (as a real store and b2bsync share nothing)."""
+
+    def __init__(self, config: SandboxConfig, port: int) -> None:
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(build_world(config)),
+                host="127.0.0.1",
+                port=port,
+                log_level="critical",
+                lifespan="on",
+            )
         )
+        self.thread = threading.Thread(
+            target=lambda: asyncio.run(self.server.serve()), name="sandbox", daemon=True
+        )
+
+    def start(self, timeout_s: float = 30.0) -> str | None:
+        """Serve; the base URL once listening, None if it could not listen."""
+        self.thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                return None
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        """Shut down gracefully."""
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _summary(
+    counts: LedgerCounts, ctx: SyncContext, governors: GovernorRegistry, started: float
+) -> Group:
+    table = Table(title="b2bsync demo: live summary", show_header=False, min_width=50)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("online orders", str(counts.by_type["online_order"]))
+    table.add_row("invoice payments", str(counts.by_type["invoice_payment"]))
+    table.add_row("waiting for a signal", str(counts.by_state["pending_classification"]))
+    table.add_row("held (no signal by the deadline)", str(counts.by_state["held"]))
+    table.add_row("incomplete (status 0, never delivered)", str(counts.by_state["skipped"]))
+    for name, states in counts.outbox.items():
+        table.add_row(
+            f"delivered to {name}",
+            f"{states.get('delivered', 0)} (queued {states.get('pending', 0)}, "
+            f"dead {states.get('dead', 0)})",
+        )
+    table.add_row("API calls", f"{ctx.calls.count} in {time.monotonic() - started:.0f} s")
+    for snapshot in governors.snapshots():
+        label = "store API" if snapshot.family is Family.STORE else "B2B Edition API"
+        budget = "-" if snapshot.quota is None else f"{snapshot.left} of {snapshot.quota} left"
+        table.add_row(f"rate budget, {label}", budget)
+    return Group(table, Text("Ctrl-C stops.", style="dim"))
+
+
+async def _sync_and_show(base_url: str, token: str, files: DemoFiles, interval_s: float) -> None:
+    stop = asyncio.Event()
+    db = await open_database(files.ledger_url)
+    destinations = (
+        ConfiguredDestination("erp", Route(), SqlDestination("erp", url=files.erp_url)),
+        ConfiguredDestination("jsonl", Route(), JsonlDestination("jsonl", path=files.deliveries)),
     )
+    governors = GovernorRegistry()
+    counter = CallCounter()
+    settings = SyncSettings(
+        # The seeded history reaches ~90 days back; the sandbox's signals arrive within ~20 s.
+        start=datetime.now(UTC) - timedelta(days=120),
+        recheck_base=timedelta(seconds=5),
+        recheck_cap=timedelta(seconds=30),
+    )
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    started = time.monotonic()
+    try:
+        async with httpx2.AsyncClient(
+            timeout=30, event_hooks={"request": [counter.on_request]}
+        ) as http:
+            client = BigCommerceClient(
+                store_hash=DEMO_STORE_HASH,
+                access_token=token,
+                api_url=base_url,
+                b2b_api_url=f"{base_url}/b2b",
+                http_client=http,
+                governors=governors,
+            )
+            ctx = SyncContext(
+                store=DEMO_STORE_HASH,
+                client=client,
+                db=db,
+                destinations=destinations,
+                settings=settings,
+                calls=counter,
+            )
+            syncing = asyncio.create_task(run_forever(ctx, interval_s, stop))
+            with Live(console=out, auto_refresh=False) as live:
+                while not syncing.done():
+                    counts = await ledger_counts(db, DEMO_STORE_HASH)
+                    live.update(_summary(counts, ctx, governors, started), refresh=True)
+                    await asyncio.wait({syncing}, timeout=1.0)
+                counts = await ledger_counts(db, DEMO_STORE_HASH)
+                live.update(_summary(counts, ctx, governors, started), refresh=True)
+            await syncing
+    finally:
+        for configured in destinations:
+            await configured.destination.aclose()
+        await db.close()
 
-    async def start_shoppers(base_url: str) -> None:
+
+def demo(
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port of the sandbox store.")
+    ] = 8081,
+    orders: Annotated[int, typer.Option("--orders", min=0, help="Orders of seeded history.")] = 500,
+    rate: Annotated[
+        float,
+        typer.Option("--rate", min=0.0, help="Shopper and staff events per second (0: still)."),
+    ] = 1.0,
+    invoice_share: Annotated[
+        float,
+        typer.Option(
+            "--invoice-share", min=0.0, max=1.0, help="Share of new orders that pay invoices."
+        ),
+    ] = 0.25,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated store.")] = 42,
+    data_dir: Annotated[
+        Path,
+        typer.Option("--data-dir", help="Where the demo's ledger and deliveries go (emptied)."),
+    ] = DEMO_DIR,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.1, help="Seconds between sync rounds.")
+    ] = 2.0,
+) -> None:
+    """Run the sandbox store with live shoppers, sync it continuously, show a live summary.
+
+    The sandbox is seeded with history; the sync writes a ledger, a `sql` and a `jsonl`
+    destination under --data-dir. No credentials are needed."""
+    configure_logging()
+    # Only trouble is worth a line beside the live summary.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    token = secrets.token_hex(16)
+    config = SandboxConfig(
+        seed=seed, orders=orders, plan=Plan.STANDARD, store_hash=DEMO_STORE_HASH, token=token
+    )
+    files = DemoFiles(data_dir)
+    # A new sandbox world each run: a ledger of an earlier run would describe other orders.
+    shutil.rmtree(files.root, ignore_errors=True)
+    files.root.mkdir(parents=True, exist_ok=True)
+    sandbox = _SandboxThread(config, port)
+    base_url = sandbox.start()
+    if base_url is None:
+        raise fail(f"the demo could not listen on 127.0.0.1:{port}; try --port.")
+    try:
         if rate > 0:
-            async with httpx2.AsyncClient(base_url=base_url, timeout=10) as client:
-                response = await client.post(
-                    "/__sandbox/simulate",
-                    headers={"X-Auth-Token": token},
-                    # A day is "until stopped" for a demo.
-                    json={"rate": rate, "duration": 86_400, "invoice_share": invoice_share},
-                )
-                response.raise_for_status()
-        typer.echo(next_steps(base_url, token))
-
-    if not serve_world(world, host="127.0.0.1", port=port, on_ready=start_shoppers):
-        typer.echo(f"Error: the demo could not listen on 127.0.0.1:{port}; try --port.", err=True)
-        raise typer.Exit(1)
+            response = httpx2.post(
+                f"{base_url}/__sandbox/simulate",
+                headers={"X-Auth-Token": token},
+                # A day is "until stopped" for a demo.
+                json={"rate": rate, "duration": 86_400, "invoice_share": invoice_share},
+                timeout=10,
+            )
+            response.raise_for_status()
+        out.print(f"Sandbox store listening on {base_url}.", highlight=False)
+        out.print(next_steps(base_url, token, files), highlight=False, soft_wrap=True)
+        asyncio.run(_sync_and_show(base_url, token, files, interval))
+    finally:
+        sandbox.stop()

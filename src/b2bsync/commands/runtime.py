@@ -1,0 +1,153 @@
+"""What the sync commands share: loading the settings (a bad one exits 2 with one line), opening
+the ledger database (SQLite is migrated on the fly), and building a `SyncContext`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx2
+import typer
+from rich.console import Console
+
+from b2bsync.bigcommerce import BigCommerceClient
+from b2bsync.config import ConfigError, Settings, SyncOptions, load_settings
+from b2bsync.destinations.registry import ConfiguredDestination, build_destinations
+from b2bsync.domain.retry_schedule import RetrySchedule
+from b2bsync.store import Database, StoreError, display_url, head_revision
+from b2bsync.sync import CallCounter, SyncContext, SyncSettings
+
+__all__ = [
+    "ConfigOption",
+    "JsonOption",
+    "err",
+    "fail",
+    "load_or_exit",
+    "open_database",
+    "out",
+    "store_or_exit",
+    "sync_context",
+    "sync_settings",
+]
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Configuration file (default: $B2BSYNC_CONFIG, else ./b2bsync.toml if present).",
+        dir_okay=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print `Error: message` on stderr; raise the returned `Exit` to stop with `code`."""
+    err.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load_or_exit(config: Path | None) -> Settings:
+    """The settings, or exit 2 with one line naming the bad setting."""
+    try:
+        return load_settings(config)
+    except ConfigError as error:
+        raise fail(str(error), 2) from None
+
+
+def store_or_exit(settings: Settings) -> str:
+    """The configured store hash, or exit 2 naming what is missing."""
+    try:
+        return settings.bigcommerce().store_hash
+    except ConfigError as error:
+        raise fail(str(error), 2) from None
+
+
+def sync_settings(options: SyncOptions) -> SyncSettings:
+    """The engine's settings from the `[sync]` options."""
+    return SyncSettings(
+        overlap=timedelta(seconds=options.overlap_s),
+        page_size=options.page_size,
+        start=options.start,
+        backfill=timedelta(days=options.backfill_days),
+        classification_deadline=timedelta(seconds=options.classification_deadline_s),
+        policy=options.unclassified_policy,
+        retry=RetrySchedule(max_attempts=options.max_delivery_attempts),
+        lease=timedelta(seconds=options.delivery_lease_s),
+    )
+
+
+async def open_database(url: str) -> Database:
+    """The ledger database at its newest schema. SQLite files are created and migrated here
+    (they are local and private to b2bsync); a PostgreSQL database is only checked, since
+    migrating a shared server is a deliberate `b2bsync db upgrade`."""
+    try:
+        database = Database(url)
+    except StoreError as error:
+        raise fail(str(error), 2) from None
+    try:
+        if database.dialect == "sqlite":
+            await database.upgrade()
+        else:
+            revision = await database.current_revision()
+            if revision != head_revision():
+                raise fail(
+                    f"{display_url(url)} is at schema revision {revision or 'empty'}, not "
+                    f"{head_revision()}: run `b2bsync db upgrade`"
+                )
+    except typer.Exit:
+        await database.close()
+        raise
+    except Exception as error:
+        await database.close()
+        reason = str(getattr(error, "orig", None) or error).strip()
+        raise fail(f"cannot open {display_url(url)}: {reason}") from None
+    return database
+
+
+@asynccontextmanager
+async def sync_context(
+    settings: Settings,
+    *,
+    engine: SyncSettings | None = None,
+    on_response: Callable[[httpx2.Response], Awaitable[None]] | None = None,
+) -> AsyncIterator[SyncContext]:
+    """A `SyncContext` for the configured store with its database and destinations; everything
+    is closed when the block ends. Every API call is counted in `ctx.calls`."""
+    try:
+        store = settings.bigcommerce()
+        destinations: list[ConfiguredDestination] = build_destinations(settings.destinations)
+    except ConfigError as error:
+        raise fail(str(error), 2) from None
+    counter = CallCounter()
+    hooks: dict[str, list[Callable[..., Any]]] = {"request": [counter.on_request]}
+    if on_response is not None:
+        hooks["response"] = [on_response]
+    try:
+        database = await open_database(settings.database_url)
+    except typer.Exit:
+        for configured in destinations:
+            await configured.destination.aclose()
+        raise
+    try:
+        async with httpx2.AsyncClient(event_hooks=hooks, timeout=store.timeout_s) as http:
+            client = BigCommerceClient.from_settings(store, http_client=http)
+            yield SyncContext(
+                store=store.store_hash,
+                client=client,
+                db=database,
+                destinations=tuple(destinations),
+                settings=engine or sync_settings(settings.sync),
+                calls=counter,
+            )
+    finally:
+        for configured in destinations:
+            await configured.destination.aclose()
+        await database.close()

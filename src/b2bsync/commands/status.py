@@ -1,0 +1,208 @@
+"""`b2bsync status`: watermarks and lag, orders by type and state, outbox depth, dead letters and
+the store's rate budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx2
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError, GovernorRegistry
+from b2bsync.bigcommerce.governor import Family
+from b2bsync.commands.runtime import (
+    ConfigOption,
+    JsonOption,
+    fail,
+    load_or_exit,
+    open_database,
+    out,
+    store_or_exit,
+)
+from b2bsync.config import ConfigError, Settings
+from b2bsync.domain.order_type import OrderType
+from b2bsync.domain.sync_state import SyncState
+from b2bsync.store import Database, OrderFilter, OutboxState, display_url
+from b2bsync.store.schema import checkpoints
+from b2bsync.sync.poller import ORDERS_STREAM
+
+__all__ = ["LedgerCounts", "ledger_counts", "status"]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCounts:
+    """How many orders the ledger holds, by type and by sync state, and the outbox's state."""
+
+    total: int
+    by_type: dict[str, int]
+    """`online_order`, `invoice_payment`, `unclassified` (pending and held orders count here)."""
+    by_state: dict[str, int]
+    outbox: dict[str, dict[str, int]]
+    """Rows per destination and outbox state."""
+
+    @property
+    def dead_letters(self) -> int:
+        """Outbox rows that gave up, over every destination."""
+        return sum(states.get(OutboxState.DEAD.value, 0) for states in self.outbox.values())
+
+    @property
+    def outbox_depth(self) -> int:
+        """Outbox rows still waiting for an attempt."""
+        return sum(states.get(OutboxState.PENDING.value, 0) for states in self.outbox.values())
+
+
+async def ledger_counts(db: Database, store: str | None) -> LedgerCounts:
+    """Count the ledger of `store` (every store when None) and the whole outbox."""
+    async with db.transaction(readonly=True) as tx:
+
+        async def total(filters: OrderFilter) -> int:
+            return (await tx.ledger.list_orders(filters, page_size=1)).total
+
+        everything = await total(OrderFilter(store=store))
+        by_type = {
+            kind.value: await total(OrderFilter(store=store, order_type=kind))
+            for kind in (OrderType.ONLINE_ORDER, OrderType.INVOICE_PAYMENT)
+        }
+        # Pending and held orders have no type yet; they count as unclassified.
+        by_type[OrderType.UNCLASSIFIED.value] = everything - sum(by_type.values())
+        by_state = {
+            state.value: await total(OrderFilter(store=store, sync_state=state))
+            for state in SyncState
+        }
+        outbox: dict[str, dict[str, int]] = {}
+        for (destination, state), rows in (await tx.outbox.depth()).items():
+            outbox.setdefault(destination, {})[state.value] = rows
+    return LedgerCounts(everything, by_type, by_state, outbox)
+
+
+async def _watermarks(db: Database, store: str | None) -> list[dict[str, Any]]:
+    query = select(checkpoints).order_by(checkpoints.c.store, checkpoints.c.stream)
+    if store is not None:
+        query = query.where(checkpoints.c.store == store)
+    async with db.transaction(readonly=True) as tx:
+        rows = (await tx.connection.execute(query)).all()
+    now = datetime.now(UTC)
+    return [
+        {
+            "store": row.store,
+            "stream": row.stream,
+            "watermark": row.watermark.isoformat() if row.watermark else None,
+            "lag_s": round((now - row.watermark).total_seconds(), 1) if row.watermark else None,
+            "updated_at": row.updated_at.isoformat(),
+        }
+        for row in rows
+    ]
+
+
+async def _rate_budget(settings: Settings) -> dict[str, Any]:
+    """One cheap call (`GET /v2/orders/count`) tells what is left of the store API window."""
+    try:
+        store = settings.bigcommerce()
+    except ConfigError as error:
+        return {"error": str(error)}
+    registry = GovernorRegistry()
+    async with httpx2.AsyncClient(timeout=store.timeout_s) as http:
+        client = BigCommerceClient.from_settings(store, http_client=http, governors=registry)
+        try:
+            await client.orders.count()
+        except BigCommerceError as error:
+            return {"error": str(error)}
+    for snapshot in registry.snapshots():
+        if snapshot.family is Family.STORE:
+            return {
+                "quota": snapshot.quota,
+                "left": snapshot.left,
+                "window_s": snapshot.window_s,
+                "reset_in_s": None
+                if snapshot.reset_in_s is None
+                else round(snapshot.reset_in_s, 1),
+            }
+    return {"error": "the store API sent no rate-limit headers"}
+
+
+async def _report(settings: Settings, store: str | None, probe: bool) -> dict[str, Any]:
+    db = await open_database(settings.database_url)
+    try:
+        counts = await ledger_counts(db, store)
+        watermarks = await _watermarks(db, store)
+    finally:
+        await db.close()
+    orders_mark = next((w for w in watermarks if w["stream"] == ORDERS_STREAM), None)
+    return {
+        "store": store,
+        "database": display_url(settings.database_url),
+        "orders": counts.total,
+        "by_type": counts.by_type,
+        "by_state": counts.by_state,
+        "lag_s": orders_mark["lag_s"] if orders_mark else None,
+        "watermarks": watermarks,
+        "outbox": counts.outbox,
+        "outbox_depth": counts.outbox_depth,
+        "dead_letters": counts.dead_letters,
+        "rate_budget": await _rate_budget(settings) if probe else None,
+    }
+
+
+def _print(report: dict[str, Any]) -> None:
+    lag = report["lag_s"]
+    out.print(
+        f"[bold]{report['store'] or 'all stores'}[/] in {report['database']}: "
+        f"{report['orders']} orders, lag {'-' if lag is None else f'{lag:.0f} s'}, "
+        f"outbox depth {report['outbox_depth']}, dead letters {report['dead_letters']}",
+        highlight=False,
+    )
+    types = Table("type", "orders", title="Orders by type")
+    for name, count in report["by_type"].items():
+        types.add_row(name, str(count))
+    states = Table("state", "orders", title="Orders by state")
+    for name, count in report["by_state"].items():
+        states.add_row(name, str(count))
+    out.print(types, states)
+    marks = Table("stream", "watermark", "lag (s)", title="Watermarks")
+    for mark in report["watermarks"]:
+        marks.add_row(mark["stream"], mark["watermark"] or "-", str(mark["lag_s"] or "-"))
+    out.print(marks)
+    outbox = Table("destination", "pending", "delivered", "dead", "skipped", title="Outbox")
+    for name, states in report["outbox"].items():
+        outbox.add_row(name, *(str(states.get(state.value, 0)) for state in OutboxState))
+    out.print(outbox)
+    budget = report["rate_budget"]
+    if budget is None:
+        return
+    if "error" in budget:
+        out.print(f"Rate budget: unknown ({budget['error']})", highlight=False)
+    else:
+        out.print(
+            f"Rate budget: {budget['left']} of {budget['quota']} requests left in the "
+            f"{budget['window_s']:.0f} s window (resets in {budget['reset_in_s']} s)",
+            highlight=False,
+        )
+
+
+def status(
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    probe: Annotated[
+        bool,
+        typer.Option(
+            "--probe/--no-probe", help="Spend one API call to read the store's rate budget."
+        ),
+    ] = True,
+) -> None:
+    """Show watermarks, lag, orders by type and state, outbox depth, dead letters, rate budget."""
+    settings = load_or_exit(config)
+    store = store_or_exit(settings) if settings.store_configured else None
+    try:
+        report = asyncio.run(_report(settings, store, probe and store is not None))
+    except ConfigError as error:
+        raise fail(str(error), 2) from None
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        _print(report)
