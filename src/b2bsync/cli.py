@@ -7,10 +7,14 @@ import typer
 from b2bsync.commands.api import api_app
 from b2bsync.commands.db import db_app
 from b2bsync.commands.demo import demo
+from b2bsync.commands.invoices import invoices_app
 from b2bsync.commands.orders import orders_app
+from b2bsync.commands.push import push_app
 from b2bsync.commands.replay import replay
 from b2bsync.commands.status import status
 from b2bsync.commands.sync import backfill, sync
+from b2bsync.commands.webhooks import webhooks_app
+from b2bsync.commands.writeback import writeback_app
 from b2bsync.sandbox.cli import sandbox_app
 
 app = typer.Typer(
@@ -28,6 +32,10 @@ app.command("backfill")(backfill)
 app.add_typer(orders_app, name="orders")
 app.command("status")(status)
 app.command("replay")(replay)
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(writeback_app, name="writeback")
+app.add_typer(invoices_app, name="invoices")
+app.add_typer(push_app, name="push")
 
 
 def main() -> None:

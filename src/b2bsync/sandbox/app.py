@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from b2bsync.sandbox import discrepancies
 from b2bsync.sandbox.gateway import ADMIN_PREFIX, B2B_PREFIX, Gateway
 from b2bsync.sandbox.routes import (
     admin,
@@ -65,7 +66,7 @@ def create_app(world: World) -> Gateway:
                     *b2b_payments.routes,
                 ],
             ),
-            Mount(ADMIN_PREFIX, routes=admin.routes),
+            Mount(ADMIN_PREFIX, routes=[*admin.routes, *discrepancies.routes]),
         ],
         lifespan=lifespan,
     )

@@ -259,3 +259,49 @@ order_drafts = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("store", "order_id"),
 )
+
+# Write-back log (revision 0003): every change b2bsync made in BigCommerce, with before/after,
+# so each order shows what we wrote and the engine can tell our own echo from real changes.
+
+writebacks = Table(
+    "writebacks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("store", String(STORE), nullable=False),
+    Column("order_id", BigInteger, nullable=True, comment="null for payment and invoice actions"),
+    Column("at", UTCDateTime, nullable=False),
+    Column("source", String(64), nullable=False, comment="the rule or action that wrote"),
+    Column("target", String(128), nullable=False, comment="e.g. v2.staff_notes, b2b.po_number"),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Index(None, "store", "order_id", "id"),
+)
+
+# Webhooks (revision 0004): authenticated callbacks the intake refused as malformed, and per store
+# the installed hooks with the watchdog's last verdict.
+
+webhook_rejects = Table(
+    "webhook_rejects",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("store", String(STORE), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("scope", String(128), nullable=True),
+    Column("body", Text, nullable=True, comment="the start of the body, for diagnosis"),
+    Index(None, "store", "id"),
+)
+
+webhook_health = Table(
+    "webhook_health",
+    metadata,
+    Column("store", String(STORE), primary_key=True),
+    Column("destination", Text, nullable=False, comment="the intake URL the hooks call"),
+    Column("hook_ids", JSONType, nullable=False),
+    Column("installed_at", UTCDateTime, nullable=False),
+    Column("checked_at", UTCDateTime, nullable=True),
+    Column("healthy", Boolean, nullable=True, comment="null until the first watchdog check"),
+    Column("reactivations", Integer, nullable=False),
+    Column("report", JSONType, nullable=True, comment="the last check's findings"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,210 @@
+"""`b2bsync webhooks install|list|uninstall|serve`: BigCommerce hooks calling b2bsync's intake,
+and the process that receives them (intake, micro-batcher, safety-net poll, watchdog)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+import httpx2
+import typer
+import uvicorn
+from rich.table import Table
+
+from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError
+from b2bsync.commands.runtime import (
+    ConfigOption,
+    JsonOption,
+    fail,
+    load_or_exit,
+    open_database,
+    out,
+    store_or_exit,
+    sync_context,
+)
+from b2bsync.config import ConfigError, Settings
+from b2bsync.observability import configure_logging
+from b2bsync.store import Database
+from b2bsync.store.webhooks import WebhookRepository
+from b2bsync.sync.intake import IntakeSettings, WebhookIntake
+from b2bsync.sync.microbatch import MicroBatcher
+from b2bsync.sync.watchdog import Watchdog
+from b2bsync.sync.webhooks_install import (
+    DEFAULT_SECRET_DIR,
+    SecretFileError,
+    WebhookSecret,
+    install_webhooks,
+    intake_url,
+    list_webhooks,
+    load_or_create_secret,
+    secret_path,
+    uninstall_webhooks,
+)
+from b2bsync.web import create_app
+
+__all__ = ["webhooks_app"]
+
+webhooks_app = typer.Typer(
+    help="Install b2bsync's BigCommerce webhooks and serve their intake.", no_args_is_help=True
+)
+
+SecretDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--secret-dir",
+        envvar="B2BSYNC_SECRET_DIR",
+        help="Where the webhook secret file (mode 0600) is kept.",
+        file_okay=False,
+    ),
+]
+
+
+def _secret(store: str, directory: Path) -> WebhookSecret:
+    try:
+        return load_or_create_secret(secret_path(store, directory))
+    except (SecretFileError, OSError) as error:
+        raise fail(str(error), 2) from None
+
+
+@asynccontextmanager
+async def _client_and_db(settings: Settings) -> AsyncIterator[tuple[BigCommerceClient, Database]]:
+    try:
+        store = settings.bigcommerce()
+    except ConfigError as error:
+        raise fail(str(error), 2) from None
+    database = await open_database(settings.database_url)
+    try:
+        async with httpx2.AsyncClient(timeout=store.timeout_s) as http:
+            yield BigCommerceClient.from_settings(store, http_client=http), database
+    finally:
+        await database.close()
+
+
+@webhooks_app.command("install")
+def install(
+    url: Annotated[
+        str, typer.Option("--url", help="Public base URL of this b2bsync (HTTPS in production).")
+    ],
+    secret_dir: SecretDirOption = DEFAULT_SECRET_DIR,
+    config: ConfigOption = None,
+) -> None:
+    """Create the order hooks calling URL/webhooks/bigcommerce; re-running changes nothing."""
+    configure_logging()
+    settings = load_or_exit(config)
+    store = store_or_exit(settings)
+    secret = _secret(store, secret_dir)
+
+    async def run() -> None:
+        async with _client_and_db(settings) as (client, db):
+            result = await install_webhooks(client, db, store, url, secret)
+        out.print(
+            f"{result.destination}: created {list(result.created)}, "
+            f"updated {list(result.updated)}, unchanged {list(result.unchanged)}",
+            highlight=False,
+        )
+
+    try:
+        asyncio.run(run())
+    except BigCommerceError as error:
+        raise fail(str(error)) from None
+
+
+@webhooks_app.command("list")
+def list_(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    """Show the store's hooks (of this API account), marking b2bsync's."""
+    configure_logging()
+    settings = load_or_exit(config)
+    store = store_or_exit(settings)
+
+    async def run() -> None:
+        async with _client_and_db(settings) as (client, db):
+            hooks = await list_webhooks(client)
+            async with db.transaction(readonly=True) as tx:
+                installation = await WebhookRepository(tx.connection).installation(store)
+        ours = installation.destination if installation is not None else None
+        rows = [
+            {
+                "id": hook.id,
+                "scope": hook.scope,
+                "destination": hook.destination,
+                "is_active": hook.is_active,
+                "b2bsync": hook.destination == ours,
+            }
+            for hook in hooks
+        ]
+        if as_json:
+            out.print_json(json.dumps(rows))
+            return
+        table = Table("id", "scope", "destination", "active", "b2bsync")
+        for row in rows:
+            table.add_row(
+                str(row["id"]),
+                str(row["scope"]),
+                str(row["destination"]),
+                "yes" if row["is_active"] else "no",
+                "yes" if row["b2bsync"] else "",
+            )
+        out.print(table)
+
+    try:
+        asyncio.run(run())
+    except BigCommerceError as error:
+        raise fail(str(error)) from None
+
+
+@webhooks_app.command("uninstall")
+def uninstall(
+    url: Annotated[
+        str | None, typer.Option("--url", help="Remove the hooks calling this URL instead.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Delete b2bsync's hooks (the secret file is kept for a later install)."""
+    configure_logging()
+    settings = load_or_exit(config)
+    store = store_or_exit(settings)
+
+    async def run() -> None:
+        async with _client_and_db(settings) as (client, db):
+            deleted = await uninstall_webhooks(client, db, store, url)
+        out.print(f"deleted hooks {deleted}" if deleted else "no b2bsync hook to delete")
+
+    try:
+        asyncio.run(run())
+    except BigCommerceError as error:
+        raise fail(str(error)) from None
+
+
+@webhooks_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    secret_dir: SecretDirOption = DEFAULT_SECRET_DIR,
+    config: ConfigOption = None,
+) -> None:
+    """Serve the intake (POST /webhooks/bigcommerce) and run the sync it drives: micro-batches
+    on callbacks, the safety-net poll at the interval the watchdog sets, and delivery."""
+    configure_logging()
+    settings = load_or_exit(config)
+    store = store_or_exit(settings)
+    secret = _secret(store, secret_dir)
+
+    async def run() -> None:
+        async with sync_context(settings) as ctx:
+            watchdog = Watchdog(ctx.client, ctx.db, store)
+            batcher = MicroBatcher(ctx, poll_interval=watchdog.poll_interval)
+            intake = WebhookIntake(
+                ctx.db,
+                IntakeSettings(store=store, secret=secret.value, header=secret.header),
+                on_accepted=batcher.wake,
+            )
+            app = create_app(intake=intake, services=(batcher.run, watchdog.run))
+            server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+            out.print(f"intake at {intake_url(f'http://{host}:{port}')}", highlight=False)
+            await server.serve()
+
+    asyncio.run(run())
