@@ -30,6 +30,7 @@ from b2bsync.domain.classification import UnclassifiedPolicy
 
 if TYPE_CHECKING:
     from b2bsync.destinations.registry import AnySettings
+    from b2bsync.sync.writeback import WritebackRule
 
 __all__ = [
     "CONFIG_ENV",
@@ -172,7 +173,7 @@ _STORE_KEYS = {
     "timeout_s": ("BIGCOMMERCE_TIMEOUT_S",),
 }
 
-_TOP_LEVEL = ("database_url", "bigcommerce", "sync", "destinations")
+_TOP_LEVEL = ("database_url", "bigcommerce", "sync", "destinations", "writeback")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -237,6 +238,8 @@ class Settings:
     """The file that was read, if any."""
     store_values: Mapping[str, Any] = field(default_factory=dict)
     """`[bigcommerce]` values of the file that the environment does not override."""
+    writeback_rules: tuple[WritebackRule, ...] = ()
+    """`[[writeback]]` rules, applied by `b2bsync sync` after each round; none: no write-back."""
 
     def bigcommerce(self) -> BigCommerceSettings:
         """The store settings; `ConfigError` naming the first missing or malformed one."""
@@ -340,6 +343,7 @@ def load_settings(
         load_destination_settings,
         read_destination_settings,
     )
+    from b2bsync.sync.writeback import RulesError, parse_rules
 
     env = os.environ if environ is None else environ
     path = _config_file(config_file, env)
@@ -356,6 +360,12 @@ def load_settings(
     defaulted = not destinations
     if defaulted:
         destinations = [JsonlSettings(type="jsonl", name="jsonl", path=DEFAULT_DELIVERIES_FILE)]
+    rules: tuple[WritebackRule, ...] = ()
+    if "writeback" in document:
+        try:
+            rules = parse_rules(document["writeback"], f"{path} [[writeback]]")
+        except RulesError as error:
+            raise ConfigError(str(error)) from None
     return Settings(
         database_url=database_url.strip(),
         sync=_sync_options(_table(document, "sync"), env),
@@ -363,4 +373,5 @@ def load_settings(
         destinations_defaulted=defaulted,
         config_file=path,
         store_values=_store_values(_table(document, "bigcommerce"), env),
+        writeback_rules=rules,
     )

@@ -120,6 +120,7 @@ def test_sync_once_fills_the_ledger_and_delivers_each_order_once(
     assert status["lag_s"] is not None
     assert status["lag_s"] < 600
     assert {mark["stream"] for mark in status["watermarks"]} >= {"v2_orders", "metafields"}
+    assert status["webhooks"]["installed"] is False
     budget = status["rate_budget"]
     assert budget["quota"] > 0, budget
     assert budget["left"] is not None, budget

@@ -93,7 +93,9 @@ async def test_install_is_idempotent_repairs_and_uninstalls(
     assert gone is None
 
 
-def _cli(sandbox: RunningSandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
+def _cli(
+    sandbox: RunningSandbox, tmp_path: Path, *args: str, group: str = "webhooks"
+) -> tuple[int, str]:
     env = {
         "BIGCOMMERCE_STORE_HASH": sandbox.config.store_hash,
         "BIGCOMMERCE_ACCESS_TOKEN": sandbox.config.token,
@@ -102,7 +104,7 @@ def _cli(sandbox: RunningSandbox, tmp_path: Path, *args: str) -> tuple[int, str]
         "B2BSYNC_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
         "B2BSYNC_SECRET_DIR": str(tmp_path / "secrets"),
     }
-    result = CliRunner().invoke(app, ["webhooks", *args], env=env)
+    result = CliRunner().invoke(app, [group, *args] if group else list(args), env=env)
     return result.exit_code, result.stdout + result.stderr
 
 
@@ -129,6 +131,13 @@ def test_the_cli_installs_lists_and_uninstalls(
         assert secret not in output + again + listed
         hooks = httpx2.get(f"{sandbox.store_url}/v3/hooks", headers=sandbox.headers()).json()
         assert hooks["data"][0]["headers"] == {SECRET_HEADER: secret}
+        code, status = _cli(sandbox, tmp_path, "status", "--json", "--no-probe", group="")
+        assert code == 0, status
+        health = json.loads(status)["webhooks"]
+        assert health["installed"] is True
+        assert health["hook_ids"] == [hooks["data"][0]["id"]]
+        assert health["missed_by_webhooks"] == 0
+        assert secret not in status
         code, removed = _cli(sandbox, tmp_path, "uninstall")
         assert code == 0, removed
         assert "deleted hooks" in removed
@@ -149,6 +158,18 @@ def test_the_cli_refuses_a_secret_file_others_can_read(
     assert "accessible to other users" in output
 
 
+PUSH_TOKEN = "push-token-for-serve-0123"
+PUSH_ADDRESS = {
+    "first_name": "Jo",
+    "street_1": "1 Road",
+    "city": "Austin",
+    "zip": "78751",
+    "country": "United States",
+    "country_iso2": "US",
+    "email": "jo@example.com",
+}
+
+
 def test_serve_answers_health_checks_and_receives_callbacks(tmp_path: Path) -> None:
     port = free_port()
     with run_sandbox(quiet_config()) as sandbox:
@@ -160,6 +181,7 @@ def test_serve_answers_health_checks_and_receives_callbacks(tmp_path: Path) -> N
             "B2B_API_URL": f"{sandbox.base_url}/b2b",
             "B2BSYNC_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
             "B2BSYNC_SECRET_DIR": str(tmp_path / "secrets"),
+            "B2BSYNC_PUSH_TOKEN": PUSH_TOKEN,
         }
         command = [str(Path(sys.executable).with_name("b2bsync")), "webhooks"]
         installed = subprocess.run(
@@ -188,6 +210,27 @@ def test_serve_answers_health_checks_and_receives_callbacks(tmp_path: Path) -> N
                 time.sleep(0.1)
             forged = httpx2.post(f"{base}{INTAKE_PATH}", json={"scope": "store/order/created"})
             assert forged.status_code == 401
+            # The same server takes ERP pushes, behind its own bearer token.
+            erp_order = json.dumps(
+                {
+                    "external_order_id": "ERP-SERVE-1",
+                    "billing_address": PUSH_ADDRESS,
+                    "lines": [
+                        {"name": "Bolt", "quantity": 2, "price_ex_tax": 3, "price_inc_tax": 3}
+                    ],
+                }
+            )
+            assert httpx2.post(f"{base}/push/orders", content=erp_order).status_code == 401
+            pushed = httpx2.post(
+                f"{base}/push/orders",
+                content=erp_order,
+                headers={"Authorization": f"Bearer {PUSH_TOKEN}"},
+                timeout=30,
+            )
+            assert pushed.status_code == 200, pushed.text
+            assert pushed.json()["counts"]["created"] == 1
+            store = sandbox.world.stores[sandbox.config.store_hash]
+            [erp_id] = [o.id for o in store.orders.values() if o.external_order_id == "ERP-SERVE-1"]
             changed = httpx2.put(
                 f"{sandbox.store_url}/v2/orders/101",
                 json={"status_id": 10},
@@ -208,7 +251,8 @@ def test_serve_answers_health_checks_and_receives_callbacks(tmp_path: Path) -> N
             server.send_signal(signal.SIGINT)
             server.wait(timeout=20)
     assert stats["failed_attempts"] == 0
-    assert {order_id for order_id, _ in rows} == {101}
+    # The pushed order announced itself with store/order/created like any other.
+    assert {order_id for order_id, _ in rows} == {101, erp_id}
 
 
 async def _feed(url: str) -> list[tuple[int, bool]]:

@@ -10,6 +10,7 @@ from b2bsync.sync import process_changes, run_once
 from b2bsync.sync.writeback import (
     B2B_EXTRA,
     B2B_PO,
+    DEFAULT_RULES,
     V2_NOTES,
     V2_STATUS,
     WritebackRule,
@@ -197,3 +198,21 @@ async def test_a_po_number_rule_sets_the_b2b_po_once_without_echo(sqlite_db: Dat
             again = await run_writebacks(ctx, [rule])
             assert again.writes == []
             assert set(again.failed) == set(report.failed)
+
+
+async def test_configured_rules_run_in_every_sync_round_without_echo(sqlite_db: Database) -> None:
+    with run_sandbox(quiet_config(orders=20, seed=17)) as sandbox:
+        async with sync_context(sandbox, sqlite_db) as ctx:
+            ctx.writeback_rules = DEFAULT_RULES
+            first = await run_once(ctx)
+            assert first.writebacks is not None
+            written = {write.order_id for write in first.writebacks.writes}
+            assert written
+            state = sandbox.world.stores[ctx.store]
+            assert all(state.orders[i].staff_notes.startswith("[b2bsync] ") for i in written)
+            # Our notes bumped date_modified and fired webhooks; the next round must see no change.
+            second = await run_once(ctx)
+            assert second.poll.processed.versions == 0
+            assert second.delivery.delivered == 0
+            assert second.writebacks is not None
+            assert second.writebacks.writes == []

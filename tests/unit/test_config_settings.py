@@ -18,6 +18,7 @@ from b2bsync.config import (
 )
 from b2bsync.destinations.registry import JsonlSettings, SqlSettings
 from b2bsync.domain.classification import UnclassifiedPolicy
+from b2bsync.domain.order_type import OrderType
 
 STORE_ENV = (
     "BIGCOMMERCE_STORE_HASH",
@@ -159,3 +160,20 @@ def test_the_cli_prints_one_line_and_exits_2() -> None:
     result = CliRunner().invoke(app, ["sync", "--once"])
     assert result.exit_code == 2
     assert "BIGCOMMERCE_STORE_HASH is not set" in result.output
+
+
+def test_writeback_rules_come_from_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text('[[writeback]]\norder_type = "invoice_payment"\nstatus_id = 10\n')
+    settings = load_settings(path, environ={})
+    assert [(rule.order_type, rule.status_id) for rule in settings.writeback_rules] == [
+        (OrderType.INVOICE_PAYMENT, 10)
+    ]
+    assert load_settings(None, environ={}).writeback_rules == ()
+
+
+def test_a_bad_writeback_rule_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "b2bsync.toml"
+    path.write_text('[[writeback]]\norder_type = "quote"\n')
+    with pytest.raises(ConfigError, match=r"\[\[writeback\]\]: rule 1, order_type"):
+        load_settings(path, environ={})

@@ -146,6 +146,7 @@ async def sync_context(
                 destinations=tuple(destinations),
                 settings=engine or sync_settings(settings.sync),
                 calls=counter,
+                writeback_rules=settings.writeback_rules,
             )
     finally:
         for configured in destinations:

@@ -31,6 +31,7 @@ from b2bsync.domain.sync_state import SyncState
 from b2bsync.store import Database, OrderFilter, OutboxState, display_url
 from b2bsync.store.schema import checkpoints
 from b2bsync.sync.poller import ORDERS_STREAM
+from b2bsync.sync.watchdog import webhook_health
 
 __all__ = ["LedgerCounts", "ledger_counts", "status"]
 
@@ -131,6 +132,7 @@ async def _report(settings: Settings, store: str | None, probe: bool) -> dict[st
     try:
         counts = await ledger_counts(db, store)
         watermarks = await _watermarks(db, store)
+        webhooks = (await webhook_health(db, store)).as_dict() if store is not None else None
     finally:
         await db.close()
     orders_mark = next((w for w in watermarks if w["stream"] == ORDERS_STREAM), None)
@@ -146,6 +148,7 @@ async def _report(settings: Settings, store: str | None, probe: bool) -> dict[st
         "outbox_depth": counts.outbox_depth,
         "dead_letters": counts.dead_letters,
         "rate_budget": await _rate_budget(settings) if probe else None,
+        "webhooks": webhooks,
     }
 
 
@@ -172,6 +175,7 @@ def _print(report: dict[str, Any]) -> None:
     for name, states in report["outbox"].items():
         outbox.add_row(name, *(str(states.get(state.value, 0)) for state in OutboxState))
     out.print(outbox)
+    _print_webhooks(report["webhooks"])
     budget = report["rate_budget"]
     if budget is None:
         return
@@ -185,6 +189,25 @@ def _print(report: dict[str, Any]) -> None:
         )
 
 
+def _print_webhooks(health: dict[str, Any] | None) -> None:
+    if health is None:
+        return
+    if not health["installed"]:
+        out.print("Webhooks: not installed (b2bsync webhooks install); polling only.")
+        return
+    verdict = {True: "healthy", False: "unhealthy", None: "not checked yet"}[health["healthy"]]
+    out.print(
+        f"Webhooks: {verdict}; last callback {health['last_webhook_at'] or 'never'}, "
+        f"{health['webhooks_received']} received, {health['rejected']} rejected; "
+        f"{health['missed_by_webhooks']} orders reached the ledger by poll only; "
+        f"safety-net poll every {health['poll_interval_s']:.0f} s",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for finding in health["findings"]:
+        out.print(f"  - {finding}", highlight=False)
+
+
 def status(
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -195,7 +218,8 @@ def status(
         ),
     ] = True,
 ) -> None:
-    """Show watermarks, lag, orders by type and state, outbox depth, dead letters, rate budget."""
+    """Show watermarks, lag, orders by type and state, outbox depth, dead letters, rate budget
+    and webhook health."""
     settings = load_or_exit(config)
     store = store_or_exit(settings) if settings.store_configured else None
     try:

@@ -88,6 +88,7 @@ async def _once(settings: Settings) -> dict[str, Any]:
             "newly_dead": summary.delivery.dead,
             "api_calls": summary.calls,
             "calls_per_order": round(summary.calls_per_order, 4),
+            "written_back": len(summary.writebacks.writes) if summary.writebacks else None,
             **await _totals(ctx),
         }
 
@@ -110,6 +111,8 @@ def _print_once(report: dict[str, Any]) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    if report["written_back"] is not None:
+        out.print(f"Write-back: {report['written_back']} orders updated.", highlight=False)
 
 
 def _install_stop(stop: asyncio.Event, task: asyncio.Task[Any], message: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Annotated
 import httpx2
 import typer
 import uvicorn
+from pydantic import SecretStr
 from rich.table import Table
 
 from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError
@@ -45,6 +47,13 @@ from b2bsync.sync.webhooks_install import (
     uninstall_webhooks,
 )
 from b2bsync.web import create_app
+from b2bsync.web.inbound import inbound_router
+
+PUSH_TOKEN_ENV = "B2BSYNC_PUSH_TOKEN"  # noqa: S105 (a variable name, not a secret)
+"""Bearer token of `POST /push/{kind}`; without it the push endpoint is not served."""
+SIGNING_SECRET_ENV = "BIGCOMMERCE_CLIENT_SECRET"  # noqa: S105 (a variable name)
+"""The app's client secret; with it, callbacks must also carry a valid Standard Webhooks
+signature."""
 
 __all__ = ["webhooks_app"]
 
@@ -187,7 +196,8 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Serve the intake (POST /webhooks/bigcommerce) and run the sync it drives: micro-batches
-    on callbacks, the safety-net poll at the interval the watchdog sets, and delivery."""
+    on callbacks, the safety-net poll at the interval the watchdog sets, and delivery. With
+    B2BSYNC_PUSH_TOKEN set it also serves the ERP push endpoint (POST /push/{kind})."""
     configure_logging()
     settings = load_or_exit(config)
     store = store_or_exit(settings)
@@ -199,10 +209,20 @@ def serve(
             batcher = MicroBatcher(ctx, poll_interval=watchdog.poll_interval)
             intake = WebhookIntake(
                 ctx.db,
-                IntakeSettings(store=store, secret=secret.value, header=secret.header),
+                IntakeSettings(
+                    store=store,
+                    secret=secret.value,
+                    header=secret.header,
+                    signing_secret=os.environ.get(SIGNING_SECRET_ENV) or None,
+                ),
                 on_accepted=batcher.wake,
             )
             app = create_app(intake=intake, services=(batcher.run, watchdog.run))
+            push_token = os.environ.get(PUSH_TOKEN_ENV)
+            if push_token:
+                app.include_router(
+                    inbound_router(lambda: sync_context(settings), SecretStr(push_token))
+                )
             server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
             out.print(f"intake at {intake_url(f'http://{host}:{port}')}", highlight=False)
             await server.serve()

@@ -74,7 +74,11 @@ def run(
     ] = None,
     rules_file: Annotated[
         Path | None,
-        typer.Option("--rules", help="TOML file of [[rule]] tables (default: notes only)."),
+        typer.Option(
+            "--rules",
+            help="TOML file of [[rule]] tables (default: [[writeback]] in b2bsync.toml, "
+            "else notes only).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what the rules would write; write nothing.")
@@ -86,7 +90,11 @@ def run(
     configure_logging(json_lines=as_json)
     settings = load_or_exit(config)
     try:
-        rules = load_rules(rules_file) if rules_file is not None else DEFAULT_RULES
+        rules = (
+            load_rules(rules_file)
+            if rules_file is not None
+            else settings.writeback_rules or DEFAULT_RULES
+        )
     except RulesError as error:
         raise fail(str(error), 2) from None
     report = asyncio.run(_run(settings, rules, dry_run, order_ids or None))

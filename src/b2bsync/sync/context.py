@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from b2bsync.bigcommerce.client import BigCommerceClient
 from b2bsync.destinations.registry import ConfiguredDestination
@@ -14,6 +15,9 @@ from b2bsync.domain.classification import UnclassifiedPolicy
 from b2bsync.domain.retry_schedule import RetrySchedule
 from b2bsync.store.database import Database
 from b2bsync.sync.calls import CallCounter
+
+if TYPE_CHECKING:
+    from b2bsync.sync.writeback import WritebackRule
 
 __all__ = ["DEFAULT_RETRY", "SyncContext", "SyncSettings", "utc_now"]
 
@@ -79,3 +83,5 @@ class SyncContext:
     """Give the same counter to the client's `httpx2.AsyncClient` for calls-per-order figures."""
     rng: random.Random = field(default_factory=random.Random)
     """Jitter of retry and re-check delays."""
+    writeback_rules: tuple[WritebackRule, ...] = ()
+    """Applied by `run_once` after delivery; empty means no write-back (it is opt-in)."""

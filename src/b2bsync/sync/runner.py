@@ -12,6 +12,7 @@ from b2bsync.sync.context import SyncContext
 from b2bsync.sync.delivery import DeliverySummary, deliver_due
 from b2bsync.sync.poller import PollSummary, poll_store
 from b2bsync.sync.rechecks import RecheckSummary, recheck_pending
+from b2bsync.sync.writeback import WritebackReport, run_writebacks
 
 __all__ = ["RunSummary", "run_forever", "run_once"]
 
@@ -27,6 +28,8 @@ class RunSummary:
     delivery: DeliverySummary
     calls: int
     """API requests sent during the round (retries included)."""
+    writebacks: WritebackReport | None = None
+    """What the write-back rules wrote this round (None when none are configured)."""
 
     @property
     def calls_per_order(self) -> float:
@@ -41,7 +44,9 @@ async def run_once(ctx: SyncContext) -> RunSummary:
     poll = await poll_store(ctx)
     recheck = await recheck_pending(ctx, ctx.clock())
     delivery = await deliver_due(ctx, ctx.clock())
-    summary = RunSummary(poll, recheck, delivery, ctx.calls.count - before)
+    # After delivery, so staff see what the ERP already has; our writes make no versions.
+    writebacks = await run_writebacks(ctx, ctx.writeback_rules) if ctx.writeback_rules else None
+    summary = RunSummary(poll, recheck, delivery, ctx.calls.count - before, writebacks)
     log.info(
         "sync.round",
         store=ctx.store,

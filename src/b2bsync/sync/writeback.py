@@ -104,6 +104,22 @@ class RulesError(B2BSyncError):
     """The write-back rules file is unreadable or names an unknown setting."""
 
 
+def parse_rules(tables: object, source: str) -> tuple[WritebackRule, ...]:
+    """Rules from a list of tables (`[[rule]]` in a rules file, `[[writeback]]` in
+    b2bsync.toml); `source` names where they came from in errors."""
+    if not isinstance(tables, list) or not tables:
+        raise RulesError(f"{source} has no rule tables")
+    rules = []
+    for position, table in enumerate(tables, start=1):
+        try:
+            rules.append(WritebackRule.model_validate(table))
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise RulesError(f"{source}: rule {position}, {where}: {first['msg']}") from None
+    return tuple(rules)
+
+
 def load_rules(path: Path) -> tuple[WritebackRule, ...]:
     """Rules from a TOML file of `[[rule]]` tables, e.g.
 
@@ -116,18 +132,7 @@ def load_rules(path: Path) -> tuple[WritebackRule, ...]:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise RulesError(f"cannot read write-back rules from {path}: {error}") from None
-    tables = document.get("rule")
-    if not isinstance(tables, list) or not tables:
-        raise RulesError(f"{path} has no [[rule]] tables")
-    rules = []
-    for position, table in enumerate(tables, start=1):
-        try:
-            rules.append(WritebackRule.model_validate(table))
-        except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise RulesError(f"{path}: rule {position}, {where}: {first['msg']}") from None
-    return tuple(rules)
+    return parse_rules(document.get("rule"), f"{path} [[rule]]")
 
 
 @dataclass(frozen=True, slots=True)
