@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from b2bsync.bigcommerce.errors import BigCommerceError
 from b2bsync.bigcommerce.models.b2b import Invoice
 from b2bsync.bigcommerce.models.orders import Order
+from b2bsync.domain.records import Address
 from b2bsync.store.writebacks import WritebackEntry, WritebackLog
 from b2bsync.sync.context import SyncContext
 
@@ -131,19 +132,10 @@ class _Row(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
-class AddressIn(_Row):
-    first_name: str = ""
-    last_name: str = ""
-    company: str = ""
-    street_1: str = ""
-    street_2: str = ""
-    city: str = ""
-    state: str = ""
-    zip: str = ""
-    country: str = ""
-    country_iso2: str = ""
-    phone: str = ""
-    email: str = ""
+class AddressIn(Address):
+    """An ERP row's address: the canonical address fields, whitespace stripped."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class LineIn(_Row):
