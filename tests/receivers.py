@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections import deque
@@ -23,6 +22,7 @@ from starlette.routing import Route
 
 from b2bsync.destinations.errors import InvalidSignature
 from b2bsync.destinations.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from tests.sandbox_server import free_port
 
 RECEIVER_SECRET = "receiver-secret-0123456789"
 
@@ -89,16 +89,10 @@ class Receiver:
         return 200, {"duplicates": duplicates}, None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def run_receiver(secret: str = RECEIVER_SECRET) -> Iterator[Receiver]:
     """Serve a `Receiver` at `POST /hook` on a free loopback port until the block ends."""
-    port = _free_port()
+    port = free_port()
     receiver = Receiver(url=f"http://127.0.0.1:{port}/hook", secret=secret)
     app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
     server = uvicorn.Server(

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry, RetryPolicy
 from b2bsync.destinations import ConfiguredDestination, Route
 from b2bsync.domain.delivery import Delivery, DeliveryResult, Outcome
+from b2bsync.domain.order_type import MetafieldOrderType, OrderType
 from b2bsync.store import Database, LedgerEntry, OrderFilter
 from b2bsync.store.schema import metadata
 from b2bsync.sync import CallCounter, SyncContext, SyncSettings
@@ -136,6 +137,15 @@ async def sync_context(
             settings=settings,
             calls=counter,
         )
+
+
+def expected_type(kind: str) -> OrderType:
+    """The order type b2bsync must conclude for a ground-truth `kind` of `/__sandbox/orders`."""
+    return (
+        OrderType.INVOICE_PAYMENT
+        if kind == MetafieldOrderType.INVOICE_PAYMENT
+        else OrderType.ONLINE_ORDER
+    )
 
 
 def truth(sandbox: RunningSandbox) -> dict[int, dict[str, Any]]:

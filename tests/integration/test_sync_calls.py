@@ -3,19 +3,14 @@ signal caches, so it costs a constant number of calls per page, never one per or
 
 from __future__ import annotations
 
-from b2bsync.domain.order_type import OrderType
 from b2bsync.sandbox.config import FaultProfile
 from b2bsync.store import Database
 from b2bsync.sync import run_once
 from tests.conftest import quiet_config
-from tests.integration.sync_support import ledger, sqlite_db, sync_context, truth
+from tests.integration.sync_support import expected_type, ledger, sqlite_db, sync_context, truth
 from tests.sandbox_server import run_sandbox
 
 __all__ = ["sqlite_db"]
-
-
-def _expected_type(kind: str) -> OrderType:
-    return OrderType.INVOICE_PAYMENT if kind == "invoice payment" else OrderType.ONLINE_ORDER
 
 
 async def test_a_cold_run_over_2000_orders_costs_at_most_003_calls_per_order(
@@ -34,5 +29,5 @@ async def test_a_cold_run_over_2000_orders_costs_at_most_003_calls_per_order(
     entries = await ledger(sqlite_db, ctx.store)
     assert len(entries) == 2000
     assert all(
-        entry.order_type is _expected_type(expected[i]["kind"]) for i, entry in entries.items()
+        entry.order_type is expected_type(expected[i]["kind"]) for i, entry in entries.items()
     )

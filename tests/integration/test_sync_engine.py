@@ -33,6 +33,7 @@ from tests.conftest import quiet_config
 from tests.integration.sync_support import (
     Recorder,
     any_db,
+    expected_type,
     ledger,
     put_order,
     sqlite_db,
@@ -44,10 +45,6 @@ from tests.sandbox_server import RunningSandbox, run_sandbox
 __all__ = ["any_db", "sqlite_db"]
 
 INCOMPLETE = 0
-
-
-def _expected_type(row: dict[str, Any]) -> OrderType:
-    return OrderType.INVOICE_PAYMENT if row["kind"] == "invoice payment" else OrderType.ONLINE_ORDER
 
 
 def _wait_simulation(sandbox: RunningSandbox, spec: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +76,7 @@ async def test_a_cold_run_syncs_every_order_once_and_a_second_run_nothing(
             assert first.delivery.dead == 0
             for order_id, row in expected.items():
                 entry = entries[order_id]
-                assert entry.order_type is _expected_type(row), (order_id, row)
+                assert entry.order_type is expected_type(row["kind"]), (order_id, row)
                 assert entry.is_archived == row["is_deleted"], order_id
                 assert entry.version == 1
                 assert entry.record is not None
@@ -254,7 +251,7 @@ async def test_a_late_metafield_keeps_new_orders_pending_until_it_arrives(
             assert recomposed.versions == len(new)
             entries = await ledger(sqlite_db, ctx.store)
             for order_id, row in new.items():
-                assert entries[order_id].order_type is _expected_type(row), (order_id, row)
+                assert entries[order_id].order_type is expected_type(row["kind"]), (order_id, row)
             classified = await run_once(ctx)
             assert classified.poll.processed.versions == 0
             delivered = Counter(d.order_id for d in recorder.received if d.order_id in new)
@@ -262,7 +259,9 @@ async def test_a_late_metafield_keeps_new_orders_pending_until_it_arrives(
             assert set(delivered.values()) == {1}
             for delivery in recorder.received:
                 if delivery.order_id in new:
-                    assert delivery.record.order_type is _expected_type(new[delivery.order_id])
+                    assert delivery.record.order_type is expected_type(
+                        new[delivery.order_id]["kind"]
+                    )
 
 
 async def test_a_destination_that_fails_for_a_while_gets_everything_once_it_recovers(

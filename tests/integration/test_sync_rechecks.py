@@ -7,7 +7,6 @@ import asyncio
 import time
 from collections import Counter
 from datetime import timedelta
-from typing import Any
 
 import httpx2
 
@@ -20,7 +19,14 @@ from b2bsync.sandbox.config import DelayRange, FaultProfile
 from b2bsync.store import Database
 from b2bsync.sync import SyncSettings, run_once
 from tests.conftest import quiet_config
-from tests.integration.sync_support import Recorder, ledger, sqlite_db, sync_context, truth
+from tests.integration.sync_support import (
+    Recorder,
+    expected_type,
+    ledger,
+    sqlite_db,
+    sync_context,
+    truth,
+)
 from tests.sandbox_server import RunningSandbox, run_sandbox
 
 __all__ = ["sqlite_db"]
@@ -36,10 +42,6 @@ def _simulate(sandbox: RunningSandbox, seed: int) -> None:
         while c.get("/simulate").json()["state"] == "running":
             assert time.monotonic() < deadline
             time.sleep(0.05)
-
-
-def _expected_type(row: dict[str, Any]) -> OrderType:
-    return OrderType.INVOICE_PAYMENT if row["kind"] == "invoice payment" else OrderType.ONLINE_ORDER
 
 
 async def test_rechecks_classify_from_the_b2b_detail_and_the_payment_product(
@@ -78,7 +80,7 @@ async def test_rechecks_classify_from_the_b2b_detail_and_the_payment_product(
             for order_id in waiting:
                 entry = entries[order_id]
                 row = new[order_id]
-                assert entry.order_type is _expected_type(row), (order_id, row)
+                assert entry.order_type is expected_type(row["kind"]), (order_id, row)
                 expected_source = (
                     SignalSource.B2B_ORDER
                     if row["company_id"] is not None
@@ -136,7 +138,7 @@ async def test_the_hold_policy_keeps_unsignalled_orders_until_a_signal_arrives(
             await run_once(ctx)
             entries = await ledger(sqlite_db, ctx.store)
             for order_id in waiting:
-                assert entries[order_id].order_type is _expected_type(new[order_id])
+                assert entries[order_id].order_type is expected_type(new[order_id]["kind"])
                 assert entries[order_id].classification_source is SignalSource.METAFIELD
             assert {d.order_id for d in recorder.received} >= waiting
 

@@ -23,7 +23,7 @@ from b2bsync.sandbox.webhooks import sign
 from b2bsync.store import Database
 from b2bsync.store.schema import change_feed, webhook_rejects
 from b2bsync.sync.intake import SECRET_HEADER
-from tests.integration.sync_support import Recorder
+from tests.integration.sync_support import Recorder, expected_type
 from tests.sandbox_server import RunningSandbox, free_port
 
 INTAKE_SECRET = "intake-secret-0123456789abcdef"
@@ -176,7 +176,6 @@ def delivered_current(recorder: Recorder, truth: dict[int, dict[str, Any]]) -> b
         got = latest.get(order_id)
         if got is None or got.record.status_id != row["status_id"]:
             return False
-        expected = "invoice_payment" if row["kind"] == "invoice payment" else "online_order"
-        if got.record.order_type.value != expected:
+        if got.record.order_type is not expected_type(row["kind"]):
             return False
     return True
