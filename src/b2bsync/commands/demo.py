@@ -28,7 +28,6 @@ from rich.text import Text
 from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry
 from b2bsync.bigcommerce.governor import Family
 from b2bsync.commands.runtime import fail, open_database, out
-from b2bsync.commands.status import LedgerCounts, ledger_counts
 from b2bsync.destinations import ConfiguredDestination, Route
 from b2bsync.destinations.jsonl import JsonlDestination
 from b2bsync.destinations.sql import SqlDestination
@@ -36,6 +35,7 @@ from b2bsync.observability import configure_logging
 from b2bsync.sandbox.app import create_app
 from b2bsync.sandbox.config import Plan, SandboxConfig
 from b2bsync.sandbox.seed import build_world
+from b2bsync.store.reports import LedgerCounts, ledger_counts
 from b2bsync.sync import CallCounter, SyncContext, SyncSettings, run_forever
 
 __all__ = ["DEMO_STORE_HASH", "demo", "next_steps"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -22,38 +22,16 @@ from b2bsync.config import Settings
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.store import OrderDetail, OrderFilter, OrderSummary
+from b2bsync.store.order_json import detail_json, summary_json
+from b2bsync.store.reports import type_name
 
-__all__ = ["orders_app", "summary_json"]
+__all__ = ["orders_app"]
 
 orders_app = typer.Typer(
     name="orders", help="List and show the orders in the ledger.", no_args_is_help=True
 )
 
 _ALL = 1_000_000_000
-
-
-def _order_type(value: OrderType | None) -> str:
-    # An order without a type yet (pending, held) is unclassified to the reader.
-    return (value or OrderType.UNCLASSIFIED).value
-
-
-def summary_json(item: OrderSummary) -> dict[str, Any]:
-    """One ledger row as the JSON of `orders list`."""
-    return {
-        "store": item.store,
-        "order_id": item.order_id,
-        "order_type": _order_type(item.order_type),
-        "state": item.sync_state.value,
-        "status_id": item.status_id,
-        "status": item.status,
-        "company_id": item.company_id,
-        "po_number": item.po_number,
-        "invoice_ids": list(item.invoice_ids),
-        "version": item.version,
-        "is_archived": item.is_archived,
-        "date_created": item.date_created.isoformat(),
-        "date_modified": item.date_modified.isoformat(),
-    }
 
 
 def _store_filter(settings: Settings, store: str | None) -> str | None:
@@ -64,27 +42,13 @@ def _store_filter(settings: Settings, store: str | None) -> str | None:
     return None
 
 
-async def _list(
-    settings: Settings, filters: OrderFilter, kind: OrderType | None, limit: int
-) -> list[OrderSummary]:
+async def _list(settings: Settings, filters: OrderFilter, limit: int) -> list[OrderSummary]:
     db = await open_database(settings.database_url)
     try:
         async with db.transaction(readonly=True) as tx:
-            if kind is OrderType.UNCLASSIFIED:
-                # Orders still pending have no type in the ledger; they are unclassified too.
-                page = await tx.ledger.list_orders(filters, page_size=_ALL)
-                items = [i for i in page.items if i.order_type in (None, OrderType.UNCLASSIFIED)]
-                return items[:limit]
-            page = await tx.ledger.list_orders(
-                OrderFilter(**{**_fields(filters), "order_type": kind}), page_size=limit
-            )
-            return list(page.items)
+            return list((await tx.ledger.list_orders(filters, page_size=limit)).items)
     finally:
         await db.close()
-
-
-def _fields(filters: OrderFilter) -> dict[str, Any]:
-    return {name: getattr(filters, name) for name in filters.__dataclass_fields__}
 
 
 @orders_app.command("list")
@@ -106,9 +70,12 @@ def list_orders(
     """List the ledger's orders, newest first."""
     settings = load_or_exit(config)
     filters = OrderFilter(
-        store=_store_filter(settings, store), sync_state=state, company_id=company
+        store=_store_filter(settings, store),
+        order_type=order_type,
+        sync_state=state,
+        company_id=company,
     )
-    items = asyncio.run(_list(settings, filters, order_type, limit or _ALL))
+    items = asyncio.run(_list(settings, filters, limit or _ALL))
     if as_json:
         typer.echo(json.dumps([summary_json(item) for item in items]))
         return
@@ -116,7 +83,7 @@ def list_orders(
     for item in items:
         table.add_row(
             str(item.order_id),
-            _order_type(item.order_type),
+            type_name(item.order_type),
             item.sync_state.value,
             f"{item.status_id} {item.status}".strip(),
             "" if item.company_id is None else str(item.company_id),
@@ -126,62 +93,6 @@ def list_orders(
         )
     out.print(table)
     out.print(f"{len(items)} order(s)", highlight=False)
-
-
-def detail_json(detail: OrderDetail) -> dict[str, Any]:
-    """One order with its current record, versions, history and outbox rows."""
-    entry = detail.entry
-    return {
-        "store": entry.store,
-        "order_id": entry.order_id,
-        "order_type": _order_type(entry.order_type),
-        "state": entry.sync_state.value,
-        "status_id": entry.status_id,
-        "status": entry.status,
-        "company_id": entry.company_id,
-        "po_number": entry.po_number,
-        "invoice_ids": list(entry.invoice_ids),
-        "version": entry.version,
-        "is_archived": entry.is_archived,
-        "classification": {
-            "source": entry.classification_source.value if entry.classification_source else None,
-            "reason": entry.classification_reason,
-            "deadline": (
-                entry.classification_deadline.isoformat() if entry.classification_deadline else None
-            ),
-            "next_check_at": entry.next_check_at.isoformat() if entry.next_check_at else None,
-        },
-        "record": entry.record.model_dump(mode="json") if entry.record else None,
-        "versions": [
-            {
-                "version": version.version,
-                "order_type": version.order_type.value,
-                "changed_fields": list(version.changed_fields or ()),
-                "created_at": version.created_at.isoformat(),
-            }
-            for version in detail.versions
-        ],
-        "events": [
-            {
-                "at": event.at.isoformat(),
-                "event": event.event.value,
-                "destination": event.destination,
-                "detail": event.detail,
-            }
-            for event in detail.events
-        ],
-        "deliveries": [
-            {
-                "destination": row.destination,
-                "version": row.version,
-                "state": row.state.value,
-                "attempts": row.attempts,
-                "last_error": row.last_error,
-                "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
-            }
-            for row in detail.outbox
-        ],
-    }
 
 
 async def _show(settings: Settings, store: str | None, order_id: int) -> list[OrderDetail]:

@@ -1,4 +1,5 @@
-"""`b2bsync replay`: send dead letters, or chosen orders, to their destinations again."""
+"""`b2bsync replay`: send dead letters, or chosen orders, to their destinations again; or, with
+`--skip`, give up on dead letters on purpose."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 
 from b2bsync.commands.runtime import ConfigOption, JsonOption, load_or_exit, out, sync_context
 from b2bsync.config import Settings
-from b2bsync.sync import deliver_due
+from b2bsync.sync import deliver_due, skip_dead
 from b2bsync.sync import replay as queue_again
 
 __all__ = ["replay"]
@@ -22,8 +23,14 @@ async def _replay(
     dead_only: bool,
     destination: str | None,
     deliver: bool,
+    skip: bool,
 ) -> dict[str, Any]:
     async with sync_context(settings) as ctx:
+        if skip:
+            return {
+                "store": ctx.store,
+                "skipped": await skip_dead(ctx, order_ids, destination=destination),
+            }
         queued = await queue_again(ctx, order_ids, dead_only=dead_only, destination=destination)
         report: dict[str, Any] = {"store": ctx.store, "queued": queued}
         if deliver:
@@ -57,15 +64,28 @@ def replay(
         bool,
         typer.Option("--deliver/--queue-only", help="Deliver now, or only queue for `sync`."),
     ] = True,
+    skip: Annotated[
+        bool,
+        typer.Option(
+            "--skip", help="Skip the dead letters instead: never delivered, never retried."
+        ),
+    ] = False,
 ) -> None:
-    """Send dead letters (or the chosen orders) again; destinations deduplicate by key."""
+    """Send dead letters (or the chosen orders) again; destinations deduplicate by key. With
+    --skip, give up on the dead letters (of the chosen orders) instead."""
     settings = load_or_exit(config)
     chosen = order_ids or None
     report = asyncio.run(
-        _replay(settings, chosen, dead_only or chosen is None, destination, deliver)
+        _replay(settings, chosen, dead_only or chosen is None, destination, deliver, skip)
     )
     if as_json:
         typer.echo(json.dumps(report))
+        return
+    if skip:
+        out.print(
+            f"Skipped {report['skipped']} dead letter(s) of store {report['store']}.",
+            highlight=False,
+        )
         return
     line = f"Queued {report['queued']} outbox row(s) of store {report['store']} again"
     if deliver:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx2
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError, GovernorRegistry
 from b2bsync.bigcommerce.governor import Family
@@ -26,79 +24,12 @@ from b2bsync.commands.runtime import (
     store_or_exit,
 )
 from b2bsync.config import ConfigError, Settings
-from b2bsync.domain.order_type import OrderType
-from b2bsync.domain.sync_state import SyncState
-from b2bsync.store import Database, OrderFilter, OutboxState, display_url
-from b2bsync.store.schema import checkpoints
+from b2bsync.store import OutboxState, display_url
+from b2bsync.store.reports import ledger_counts, watermarks
 from b2bsync.sync.poller import ORDERS_STREAM
 from b2bsync.sync.watchdog import webhook_health
 
-__all__ = ["LedgerCounts", "ledger_counts", "status"]
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerCounts:
-    """How many orders the ledger holds, by type and by sync state, and the outbox's state."""
-
-    total: int
-    by_type: dict[str, int]
-    """`online_order`, `invoice_payment`, `unclassified` (pending and held orders count here)."""
-    by_state: dict[str, int]
-    outbox: dict[str, dict[str, int]]
-    """Rows per destination and outbox state."""
-
-    @property
-    def dead_letters(self) -> int:
-        """Outbox rows that gave up, over every destination."""
-        return sum(states.get(OutboxState.DEAD.value, 0) for states in self.outbox.values())
-
-    @property
-    def outbox_depth(self) -> int:
-        """Outbox rows still waiting for an attempt."""
-        return sum(states.get(OutboxState.PENDING.value, 0) for states in self.outbox.values())
-
-
-async def ledger_counts(db: Database, store: str | None) -> LedgerCounts:
-    """Count the ledger of `store` (every store when None) and the whole outbox."""
-    async with db.transaction(readonly=True) as tx:
-
-        async def total(filters: OrderFilter) -> int:
-            return (await tx.ledger.list_orders(filters, page_size=1)).total
-
-        everything = await total(OrderFilter(store=store))
-        by_type = {
-            kind.value: await total(OrderFilter(store=store, order_type=kind))
-            for kind in (OrderType.ONLINE_ORDER, OrderType.INVOICE_PAYMENT)
-        }
-        # Pending and held orders have no type yet; they count as unclassified.
-        by_type[OrderType.UNCLASSIFIED.value] = everything - sum(by_type.values())
-        by_state = {
-            state.value: await total(OrderFilter(store=store, sync_state=state))
-            for state in SyncState
-        }
-        outbox: dict[str, dict[str, int]] = {}
-        for (destination, state), rows in (await tx.outbox.depth()).items():
-            outbox.setdefault(destination, {})[state.value] = rows
-    return LedgerCounts(everything, by_type, by_state, outbox)
-
-
-async def _watermarks(db: Database, store: str | None) -> list[dict[str, Any]]:
-    query = select(checkpoints).order_by(checkpoints.c.store, checkpoints.c.stream)
-    if store is not None:
-        query = query.where(checkpoints.c.store == store)
-    async with db.transaction(readonly=True) as tx:
-        rows = (await tx.connection.execute(query)).all()
-    now = datetime.now(UTC)
-    return [
-        {
-            "store": row.store,
-            "stream": row.stream,
-            "watermark": row.watermark.isoformat() if row.watermark else None,
-            "lag_s": round((now - row.watermark).total_seconds(), 1) if row.watermark else None,
-            "updated_at": row.updated_at.isoformat(),
-        }
-        for row in rows
-    ]
+__all__ = ["status"]
 
 
 async def _rate_budget(settings: Settings) -> dict[str, Any]:
@@ -131,11 +62,11 @@ async def _report(settings: Settings, store: str | None, probe: bool) -> dict[st
     db = await open_database(settings.database_url)
     try:
         counts = await ledger_counts(db, store)
-        watermarks = await _watermarks(db, store)
+        marks = [mark.as_json() for mark in await watermarks(db, store, datetime.now(UTC))]
         webhooks = (await webhook_health(db, store)).as_dict() if store is not None else None
     finally:
         await db.close()
-    orders_mark = next((w for w in watermarks if w["stream"] == ORDERS_STREAM), None)
+    orders_mark = next((w for w in marks if w["stream"] == ORDERS_STREAM), None)
     return {
         "store": store,
         "database": display_url(settings.database_url),
@@ -143,7 +74,7 @@ async def _report(settings: Settings, store: str | None, probe: bool) -> dict[st
         "by_type": counts.by_type,
         "by_state": counts.by_state,
         "lag_s": orders_mark["lag_s"] if orders_mark else None,
-        "watermarks": watermarks,
+        "watermarks": marks,
         "outbox": counts.outbox,
         "outbox_depth": counts.outbox_depth,
         "dead_letters": counts.dead_letters,

@@ -36,10 +36,10 @@ from b2bsync.commands.runtime import (
     sync_context,
     sync_settings,
 )
-from b2bsync.commands.status import ledger_counts
 from b2bsync.config import Settings, parse_since
 from b2bsync.domain.watermark import scan_lower_bound
 from b2bsync.observability import configure_logging
+from b2bsync.store.reports import ledger_counts
 from b2bsync.sync import (
     SyncContext,
     deliver_due,

@@ -155,6 +155,7 @@ class OrderFilter:
 
     store: str | None = None
     order_type: OrderType | None = None
+    """`UNCLASSIFIED` also matches orders with no type yet (pending, held)."""
     sync_state: SyncState | None = None
     company_id: int | None = None
     status_id: int | None = None
@@ -608,7 +609,12 @@ class LedgerRepository:
         conditions: list[ColumnElement[bool]] = []
         if filters.store is not None:
             conditions.append(orders.c.store == filters.store)
-        if filters.order_type is not None:
+        if filters.order_type is OrderType.UNCLASSIFIED:
+            # Pending and held orders have no type yet: to a reader they are unclassified too.
+            conditions.append(
+                or_(orders.c.order_type.is_(None), orders.c.order_type == filters.order_type.value)
+            )
+        elif filters.order_type is not None:
             conditions.append(orders.c.order_type == filters.order_type.value)
         if filters.sync_state is not None:
             conditions.append(orders.c.sync_state == filters.sync_state.value)

@@ -342,6 +342,29 @@ class OutboxRepository:
         )
         return await self._record_transition(result.all(), OrderEvent.SKIPPED, now)
 
+    async def skip_dead(
+        self,
+        store: str,
+        order_ids: Iterable[int] | None,
+        now: datetime,
+        *,
+        destination: str | None = None,
+    ) -> int:
+        """Skip the dead letters of the chosen orders (None: every order of the store), of one
+        destination or all; returns how many rows were skipped."""
+        conditions: list[ColumnElement[bool]] = [
+            outbox.c.store == store,
+            outbox.c.state == OutboxState.DEAD.value,
+        ]
+        if order_ids is not None:
+            conditions.append(outbox.c.order_id.in_(sorted(set(order_ids))))
+        if destination is not None:
+            conditions.append(outbox.c.destination == destination)
+        ids: list[int] = list(
+            (await self._conn.execute(select(outbox.c.id).where(*conditions))).scalars()
+        )
+        return await self.skip(ids, now)
+
     async def _record_transition(
         self, rows: Sequence[Row[Any]], event: OrderEvent, now: datetime
     ) -> int:

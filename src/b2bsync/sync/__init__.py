@@ -7,7 +7,7 @@ can run them as well as `run_once`/`run_forever`.
 
 from b2bsync.sync.calls import CallCounter
 from b2bsync.sync.context import DEFAULT_RETRY, SyncContext, SyncSettings
-from b2bsync.sync.delivery import DeliverySummary, deliver_due, replay
+from b2bsync.sync.delivery import DeliverySummary, deliver_due, replay, skip_dead
 from b2bsync.sync.engine import ProcessSummary, process_changes, process_drafts, process_page
 from b2bsync.sync.poller import PollSummary, poll_store
 from b2bsync.sync.rechecks import RecheckSummary, recheck_pending
@@ -32,4 +32,5 @@ __all__ = [
     "replay",
     "run_forever",
     "run_once",
+    "skip_dead",
 ]

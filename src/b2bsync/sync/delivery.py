@@ -15,7 +15,7 @@ from b2bsync.domain.delivery import DeliveryResult, Outcome
 from b2bsync.store.outbox import OutboxRow
 from b2bsync.sync.context import SyncContext
 
-__all__ = ["DeliverySummary", "deliver_due", "replay"]
+__all__ = ["DeliverySummary", "deliver_due", "replay", "skip_dead"]
 
 log = structlog.get_logger("b2bsync.sync")
 
@@ -118,3 +118,15 @@ async def replay(
         return await tx.outbox.replay(
             ctx.store, order_ids, ctx.clock(), dead_only=dead_only, destination=destination
         )
+
+
+async def skip_dead(
+    ctx: SyncContext,
+    order_ids: Iterable[int] | None = None,
+    *,
+    destination: str | None = None,
+) -> int:
+    """Give up on the dead letters of the chosen orders (None = all of the store) on purpose:
+    they are never delivered nor retried; returns how many rows were skipped."""
+    async with ctx.db.transaction() as tx:
+        return await tx.outbox.skip_dead(ctx.store, order_ids, ctx.clock(), destination=destination)
