@@ -9,6 +9,7 @@ import logging
 import secrets
 import shutil
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -37,11 +38,15 @@ from b2bsync.sandbox.config import Plan, SandboxConfig
 from b2bsync.sandbox.seed import build_world
 from b2bsync.store.reports import LedgerCounts, ledger_counts
 from b2bsync.sync import CallCounter, SyncContext, SyncSettings, run_forever
+from b2bsync.web import create_app as web_app
+from b2bsync.web.dashboard import Dashboard, single_store
+from b2bsync.web.serving import EmbeddedServer, bind
 
 __all__ = ["DEMO_STORE_HASH", "demo", "next_steps"]
 
 DEMO_STORE_HASH = "demo"
 DEMO_DIR = Path(".b2bsync/demo")
+DASHBOARD_PORT = 8000
 _ERP_QUERY = "'select order_id, order_type, version from b2bsync_orders'"
 
 
@@ -152,7 +157,13 @@ def _summary(
     return Group(table, Text("Ctrl-C stops.", style="dim"))
 
 
-async def _sync_and_show(base_url: str, token: str, files: DemoFiles, interval_s: float) -> None:
+async def _sync_and_show(
+    base_url: str,
+    token: str,
+    files: DemoFiles,
+    interval_s: float,
+    dashboard_socket: socket.socket | None,
+) -> None:
     stop = asyncio.Event()
     db = await open_database(files.ledger_url)
     destinations = (
@@ -192,6 +203,15 @@ async def _sync_and_show(base_url: str, token: str, files: DemoFiles, interval_s
                 calls=counter,
             )
             syncing = asyncio.create_task(run_forever(ctx, interval_s, stop))
+            server = None
+            if dashboard_socket is not None:
+                dashboard = Dashboard(
+                    db=db, contexts=single_store(ctx), governors=governors, store=ctx.store
+                )
+                server = EmbeddedServer(
+                    uvicorn.Config(web_app(dashboard=dashboard), log_level="warning")
+                )
+                serving = asyncio.create_task(server.serve(sockets=[dashboard_socket]))
             with Live(console=out, auto_refresh=False) as live:
                 while not syncing.done():
                     counts = await ledger_counts(db, DEMO_STORE_HASH)
@@ -199,6 +219,9 @@ async def _sync_and_show(base_url: str, token: str, files: DemoFiles, interval_s
                     await asyncio.wait({syncing}, timeout=1.0)
                 counts = await ledger_counts(db, DEMO_STORE_HASH)
                 live.update(_summary(counts, ctx, governors, started), refresh=True)
+            if server is not None:
+                server.should_exit = True
+                await serving
             await syncing
     finally:
         for configured in destinations:
@@ -229,8 +252,18 @@ def demo(
     interval: Annotated[
         float, typer.Option("--interval", min=0.1, help="Seconds between sync rounds.")
     ] = 2.0,
+    dashboard_port: Annotated[
+        int,
+        typer.Option(
+            "--dashboard-port", min=0, max=65535, help="Port of the dashboard on 127.0.0.1."
+        ),
+    ] = DASHBOARD_PORT,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard/--no-dashboard", help="Serve the dashboard.")
+    ] = True,
 ) -> None:
-    """Run the sandbox store with live shoppers, sync it continuously, show a live summary.
+    """Run the sandbox store with live shoppers, sync it continuously, show a live summary and
+    serve the dashboard at http://127.0.0.1:8000.
 
     The sandbox is seeded with history; the sync writes a ledger, a `sql` and a `jsonl`
     destination under --data-dir. No credentials are needed."""
@@ -245,9 +278,20 @@ def demo(
     # A new sandbox world each run: a ledger of an earlier run would describe other orders.
     shutil.rmtree(files.root, ignore_errors=True)
     files.root.mkdir(parents=True, exist_ok=True)
+    dashboard_socket = None
+    if dashboard:
+        try:
+            dashboard_socket = bind("127.0.0.1", dashboard_port)
+        except OSError as error:
+            raise fail(
+                f"the dashboard could not listen on 127.0.0.1:{dashboard_port} "
+                f"({error.strerror}); try --dashboard-port or --no-dashboard."
+            ) from None
     sandbox = _SandboxThread(config, port)
     base_url = sandbox.start()
     if base_url is None:
+        if dashboard_socket is not None:
+            dashboard_socket.close()
         raise fail(f"the demo could not listen on 127.0.0.1:{port}; try --port.")
     try:
         if rate > 0:
@@ -260,7 +304,10 @@ def demo(
             )
             response.raise_for_status()
         out.print(f"Sandbox store listening on {base_url}.", highlight=False)
+        if dashboard_socket is not None:
+            dashboard_url = f"http://127.0.0.1:{dashboard_socket.getsockname()[1]}"
+            out.print(f"Dashboard: {dashboard_url}", highlight=False)
         out.print(next_steps(base_url, token, files), highlight=False, soft_wrap=True)
-        asyncio.run(_sync_and_show(base_url, token, files, interval))
+        asyncio.run(_sync_and_show(base_url, token, files, interval, dashboard_socket))
     finally:
         sandbox.stop()

@@ -11,8 +11,7 @@ import typer
 
 from b2bsync.commands.runtime import ConfigOption, JsonOption, load_or_exit, out, sync_context
 from b2bsync.config import Settings
-from b2bsync.sync import deliver_due, skip_dead
-from b2bsync.sync import replay as queue_again
+from b2bsync.sync import replay_now, skip_dead
 
 __all__ = ["replay"]
 
@@ -27,20 +26,12 @@ async def _replay(
 ) -> dict[str, Any]:
     async with sync_context(settings) as ctx:
         if skip:
-            return {
-                "store": ctx.store,
-                "skipped": await skip_dead(ctx, order_ids, destination=destination),
-            }
-        queued = await queue_again(ctx, order_ids, dead_only=dead_only, destination=destination)
-        report: dict[str, Any] = {"store": ctx.store, "queued": queued}
-        if deliver:
-            summary = await deliver_due(ctx, ctx.clock())
-            report |= {
-                "delivered": summary.delivered,
-                "retried": summary.retried,
-                "dead": summary.dead,
-            }
-        return report
+            skipped = await skip_dead(ctx, order_ids, destination=destination)
+            return {"store": ctx.store, "skipped": skipped}
+        report = await replay_now(
+            ctx, order_ids, dead_only=dead_only, destination=destination, deliver=deliver
+        )
+        return report.as_json()
 
 
 def replay(

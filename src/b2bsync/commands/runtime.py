@@ -19,10 +19,12 @@ from b2bsync.destinations.registry import ConfiguredDestination, build_destinati
 from b2bsync.domain.retry_schedule import RetrySchedule
 from b2bsync.store import Database, StoreError, display_url, head_revision
 from b2bsync.sync import CallCounter, SyncContext, SyncSettings
+from b2bsync.web.access import Access, AccessError, check_bind
 
 __all__ = [
     "ConfigOption",
     "JsonOption",
+    "dashboard_access_or_exit",
     "err",
     "fail",
     "load_or_exit",
@@ -68,6 +70,17 @@ def store_or_exit(settings: Settings) -> str:
         return settings.bigcommerce().store_hash
     except ConfigError as error:
         raise fail(str(error), 2) from None
+
+
+def dashboard_access_or_exit(host: str) -> Access:
+    """The dashboard's credentials from the environment, or exit 2 when serving on `host`
+    would expose it without any (or the credentials are half set)."""
+    try:
+        access = Access.from_env()
+        check_bind(host, access)
+    except AccessError as error:
+        raise fail(str(error), 2) from None
+    return access
 
 
 def sync_settings(options: SyncOptions) -> SyncSettings:

@@ -21,6 +21,7 @@ from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError
 from b2bsync.commands.runtime import (
     ConfigOption,
     JsonOption,
+    dashboard_access_or_exit,
     fail,
     load_or_exit,
     open_database,
@@ -47,6 +48,7 @@ from b2bsync.sync.webhooks_install import (
     uninstall_webhooks,
 )
 from b2bsync.web import create_app
+from b2bsync.web.dashboard import Dashboard, single_store
 from b2bsync.web.inbound import inbound_router
 
 PUSH_TOKEN_ENV = "B2BSYNC_PUSH_TOKEN"  # noqa: S105 (a variable name, not a secret)
@@ -196,12 +198,14 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Serve the intake (POST /webhooks/bigcommerce) and run the sync it drives: micro-batches
-    on callbacks, the safety-net poll at the interval the watchdog sets, and delivery. With
-    B2BSYNC_PUSH_TOKEN set it also serves the ERP push endpoint (POST /push/{kind})."""
+    on callbacks, the safety-net poll at the interval the watchdog sets, and delivery; and the
+    dashboard at / (off 127.0.0.1 it needs B2BSYNC_DASHBOARD_TOKEN or basic-auth credentials).
+    With B2BSYNC_PUSH_TOKEN set it also serves the ERP push endpoint (POST /push/{kind})."""
     configure_logging()
     settings = load_or_exit(config)
     store = store_or_exit(settings)
     secret = _secret(store, secret_dir)
+    access = dashboard_access_or_exit(host)
 
     async def run() -> None:
         async with sync_context(settings) as ctx:
@@ -217,7 +221,16 @@ def serve(
                 ),
                 on_accepted=batcher.wake,
             )
-            app = create_app(intake=intake, services=(batcher.run, watchdog.run))
+            dashboard = Dashboard(
+                db=ctx.db,
+                access=access,
+                contexts=single_store(ctx),
+                settings=settings,
+                store=store,
+            )
+            app = create_app(
+                intake=intake, services=(batcher.run, watchdog.run), dashboard=dashboard
+            )
             push_token = os.environ.get(PUSH_TOKEN_ENV)
             if push_token:
                 app.include_router(
@@ -225,6 +238,7 @@ def serve(
                 )
             server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
             out.print(f"intake at {intake_url(f'http://{host}:{port}')}", highlight=False)
+            out.print(f"dashboard at http://{host}:{port}/", highlight=False)
             await server.serve()
 
     asyncio.run(run())

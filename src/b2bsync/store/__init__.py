@@ -31,7 +31,13 @@ from b2bsync.store.ledger import (
     VersionEntry,
     changed_fields,
 )
-from b2bsync.store.outbox import AttemptEntry, OutboxRepository, OutboxRow, OutboxState
+from b2bsync.store.outbox import (
+    AttemptEntry,
+    FailingDestination,
+    OutboxRepository,
+    OutboxRow,
+    OutboxState,
+)
 from b2bsync.store.schema import metadata
 from b2bsync.store.signals import (
     B2BOrderSignal,
@@ -58,6 +64,7 @@ __all__ = [
     "CompanyRow",
     "Database",
     "EventEntry",
+    "FailingDestination",
     "InvoiceRow",
     "LedgerEntry",
     "LedgerError",

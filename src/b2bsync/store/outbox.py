@@ -55,6 +55,18 @@ class OutboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FailingDestination:
+    """A destination with rows that failed: how many wait for a retry, how many are dead, and
+    the newest error."""
+
+    destination: str
+    retrying: int
+    dead: int
+    last_error: str | None
+    last_failed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptEntry:
     outbox_id: int
     attempt: int
@@ -474,3 +486,42 @@ class OutboxRepository:
             select(outbox).where(*conditions).order_by(outbox.c.id).limit(limit).offset(offset)
         )
         return [outbox_row(row) for row in result]
+
+    async def failing_destinations(self, store: str | None = None) -> list[FailingDestination]:
+        """Destinations with retrying or dead rows (of `store`, or every store), by name."""
+        failed = or_(
+            outbox.c.state == OutboxState.DEAD.value,
+            and_(outbox.c.state == OutboxState.PENDING.value, outbox.c.attempts > 0),
+        )
+        conditions: list[ColumnElement[bool]] = [failed]
+        if store is not None:
+            conditions.append(outbox.c.store == store)
+        counts = await self._conn.execute(
+            select(outbox.c.destination, outbox.c.state, func.count().label("rows"))
+            .where(*conditions)
+            .group_by(outbox.c.destination, outbox.c.state)
+        )
+        tally: dict[str, dict[str, int]] = {}
+        for row in counts:
+            tally.setdefault(row.destination, {})[row.state] = int(row.rows)
+        found: list[FailingDestination] = []
+        for destination in sorted(tally):
+            newest = (
+                await self._conn.execute(
+                    select(delivery_attempts.c.error, delivery_attempts.c.at)
+                    .join(outbox, outbox.c.id == delivery_attempts.c.outbox_id)
+                    .where(outbox.c.destination == destination, *conditions)
+                    .order_by(delivery_attempts.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+            found.append(
+                FailingDestination(
+                    destination=destination,
+                    retrying=tally[destination].get(OutboxState.PENDING.value, 0),
+                    dead=tally[destination].get(OutboxState.DEAD.value, 0),
+                    last_error=newest.error if newest else None,
+                    last_failed_at=newest.at if newest else None,
+                )
+            )
+        return found

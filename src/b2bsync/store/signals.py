@@ -3,19 +3,22 @@ V2 snapshot, so an order is composed from local rows instead of API calls per or
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.records import OrderRecord
 from b2bsync.store._sql import chunks, insert_ignoring_conflicts
+from b2bsync.store.ledger import Page
 from b2bsync.store.schema import companies, invoice_payments, invoices, order_drafts, order_signals
+
+T = TypeVar("T")
 
 _IN_CHUNK = 500
 """Ids per `IN (...)`; keeps SQLite under its bound-parameter limit."""
@@ -410,6 +413,45 @@ class SignalRepository:
             invoice_payments, invoice_payments.c.payment_id, store, payment_ids
         )
         return {row.payment_id: _payment_row(row) for row in rows}
+
+    async def list_invoices(
+        self, store: str, *, page: int = 1, page_size: int = 50
+    ) -> Page[InvoiceRow]:
+        """One page of the store's cached invoices, newest id first."""
+        return await self._page(
+            invoices, invoices.c.invoice_id, _invoice_row, store, page, page_size
+        )
+
+    async def list_payments(
+        self, store: str, *, page: int = 1, page_size: int = 50
+    ) -> Page[PaymentRow]:
+        """One page of the store's cached Invoice Portal payments, newest id first."""
+        return await self._page(
+            invoice_payments, invoice_payments.c.payment_id, _payment_row, store, page, page_size
+        )
+
+    async def _page(
+        self,
+        table: Table,
+        key: ColumnElement[int],
+        convert: Callable[[Row[Any]], T],
+        store: str,
+        page: int,
+        page_size: int,
+    ) -> Page[T]:
+        if page < 1 or page_size < 1:
+            raise ValueError("page and page_size start at 1")
+        total = await self._conn.scalar(
+            select(func.count()).select_from(table).where(table.c.store == store)
+        )
+        rows = await self._conn.execute(
+            select(table)
+            .where(table.c.store == store)
+            .order_by(key.desc())
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+        return Page(tuple(map(convert, rows)), int(total or 0), page, page_size)
 
     async def bundles(self, store: str, order_ids: Iterable[int]) -> dict[int, SignalBundle]:
         """What the caches know about each of these orders, in a fixed number of queries."""

@@ -7,7 +7,14 @@ can run them as well as `run_once`/`run_forever`.
 
 from b2bsync.sync.calls import CallCounter
 from b2bsync.sync.context import DEFAULT_RETRY, SyncContext, SyncSettings
-from b2bsync.sync.delivery import DeliverySummary, deliver_due, replay, skip_dead
+from b2bsync.sync.delivery import (
+    DeliverySummary,
+    ReplayReport,
+    deliver_due,
+    replay,
+    replay_now,
+    skip_dead,
+)
 from b2bsync.sync.engine import ProcessSummary, process_changes, process_drafts, process_page
 from b2bsync.sync.poller import PollSummary, poll_store
 from b2bsync.sync.rechecks import RecheckSummary, recheck_pending
@@ -20,6 +27,7 @@ __all__ = [
     "PollSummary",
     "ProcessSummary",
     "RecheckSummary",
+    "ReplayReport",
     "RunSummary",
     "SyncContext",
     "SyncSettings",
@@ -30,6 +38,7 @@ __all__ = [
     "process_page",
     "recheck_pending",
     "replay",
+    "replay_now",
     "run_forever",
     "run_once",
     "skip_dead",

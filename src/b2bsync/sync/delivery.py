@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -15,7 +16,14 @@ from b2bsync.domain.delivery import DeliveryResult, Outcome
 from b2bsync.store.outbox import OutboxRow
 from b2bsync.sync.context import SyncContext
 
-__all__ = ["DeliverySummary", "deliver_due", "replay", "skip_dead"]
+__all__ = [
+    "DeliverySummary",
+    "ReplayReport",
+    "deliver_due",
+    "replay",
+    "replay_now",
+    "skip_dead",
+]
 
 log = structlog.get_logger("b2bsync.sync")
 
@@ -130,3 +138,38 @@ async def skip_dead(
     they are never delivered nor retried; returns how many rows were skipped."""
     async with ctx.db.transaction() as tx:
         return await tx.outbox.skip_dead(ctx.store, order_ids, ctx.clock(), destination=destination)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    """What `replay_now` did: rows queued again and, when delivered at once, their outcomes."""
+
+    store: str
+    queued: int
+    delivery: DeliverySummary | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as `b2bsync replay --json` prints it."""
+        report: dict[str, Any] = {"store": self.store, "queued": self.queued}
+        if self.delivery is not None:
+            report |= {
+                "delivered": self.delivery.delivered,
+                "retried": self.delivery.retried,
+                "dead": self.delivery.dead,
+            }
+        return report
+
+
+async def replay_now(
+    ctx: SyncContext,
+    order_ids: Iterable[int] | None = None,
+    *,
+    dead_only: bool = True,
+    destination: str | None = None,
+    deliver: bool = True,
+) -> ReplayReport:
+    """`replay`, then (with `deliver`) deliver what is due at once: what `b2bsync replay` and
+    the dashboard's Retry buttons do."""
+    queued = await replay(ctx, order_ids, dead_only=dead_only, destination=destination)
+    summary = await deliver_due(ctx, ctx.clock()) if deliver else None
+    return ReplayReport(ctx.store, queued, summary)

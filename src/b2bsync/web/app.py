@@ -1,18 +1,29 @@
-"""The ASGI app (`create_app`): `/healthz`, the webhook intake, and the background services that
-belong to the serving process (micro-batcher, watchdog), started and stopped with it."""
+"""The ASGI app (`create_app`): `/healthz`, `/readyz`, `/metrics`, the webhook intake, the
+dashboard and its `/api/`, and the background services that belong to the serving process
+(micro-batcher, watchdog), started and stopped with it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from b2bsync import __version__
 from b2bsync.sync.intake import WebhookIntake, intake_router
+from b2bsync.web.api import api_router
+from b2bsync.web.dashboard import Dashboard
+from b2bsync.web.guard import Forbidden, NotAuthenticated, require_login
+from b2bsync.web.pages import TEMPLATES, login_router, pages_router
 
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "BodySizeLimit", "create_app"]
 
@@ -59,9 +70,11 @@ def create_app(
     intake: WebhookIntake | None = None,
     services: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    dashboard: Dashboard | None = None,
 ) -> FastAPI:
     """The app; `services` are long-running coroutines started with the app and cancelled when
-    it stops (e.g. `MicroBatcher.run`, `Watchdog.run`)."""
+    it stops (e.g. `MicroBatcher.run`, `Watchdog.run`). With `dashboard`, it also serves the
+    dashboard's pages, `/api/` and a `/readyz` that checks the database."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -77,13 +90,60 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    app = FastAPI(title="b2bsync", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="b2bsync", version=__version__, lifespan=lifespan)
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/readyz", summary="Readiness: the ledger database answers")
+    async def readyz() -> Response:
+        if dashboard is not None:
+            try:
+                async with dashboard.db.transaction(readonly=True) as tx:
+                    await tx.connection.execute(text("SELECT 1"))
+            except Exception as error:  # any failure means "not ready", never a 500
+                log.warning("web.not_ready", error=type(error).__name__)
+                return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    guard = [Depends(require_login(dashboard.access))] if dashboard is not None else []
+
+    @app.get("/metrics", summary="Prometheus metrics", dependencies=guard)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    if dashboard is not None:
+        _mount_dashboard(app, dashboard)
     if intake is not None:
         app.include_router(intake_router(intake))
     app.add_middleware(BodySizeLimit, limit=max_request_bytes)
     return app
+
+
+def _mount_dashboard(app: FastAPI, dashboard: Dashboard) -> None:
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+    app.include_router(login_router(dashboard))
+    app.include_router(api_router(dashboard))
+    app.include_router(pages_router(dashboard))
+    challenge = 'Basic realm="b2bsync"' if dashboard.access.user else "Bearer"
+
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, _: Exception) -> Response:
+        if request.url.path.startswith(("/api/", "/metrics")) or dashboard.access.token is None:
+            return JSONResponse(
+                {"error": "authentication required"},
+                status_code=401,
+                headers={"WWW-Authenticate": challenge},
+            )
+        return TEMPLATES.TemplateResponse(
+            request,
+            "login.html",
+            {"failed": False, "csrf_token": dashboard.access.csrf_token, "protected": True},
+            status_code=401,
+        )
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, error: Exception) -> Response:
+        reason = error.reason if isinstance(error, Forbidden) else "forbidden"
+        return JSONResponse({"error": reason}, status_code=403)

@@ -1,0 +1,284 @@
+"""The dashboard's data, as JSON-ready dicts: `/api/...` answers them as they are and the pages
+render them, so both always show the same thing. Every figure comes from the queries the CLI
+uses (`store.reports`, the ledger and outbox repositories, the watchdog's webhook health)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from b2bsync.bigcommerce.governor import Family
+from b2bsync.config import ConfigError
+from b2bsync.store import OrderFilter, display_url
+from b2bsync.store.order_json import detail_json, summary_json
+from b2bsync.store.outbox import OutboxRow
+from b2bsync.store.reports import days_back, ledger_counts, orders_per_day, watermarks
+from b2bsync.store.signals import InvoiceRow, PaymentRow
+from b2bsync.store.writebacks import WritebackLog
+from b2bsync.sync.poller import ORDERS_STREAM
+from b2bsync.sync.watchdog import webhook_health
+from b2bsync.web.chart import daily_chart
+from b2bsync.web.dashboard import Dashboard
+from b2bsync.web.masking import masked
+
+__all__ = [
+    "CHART_DAYS",
+    "failures",
+    "invoice_list",
+    "order_list",
+    "order_page",
+    "overview",
+    "settings_view",
+]
+
+CHART_DAYS = 30
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _money(value: Decimal) -> str:
+    return format(value, "f")
+
+
+async def known_stores(dashboard: Dashboard) -> list[str]:
+    """Stores the ledger has synced (they have a watermark), the configured one first."""
+    marks = await watermarks(dashboard.db, None, datetime.now().astimezone())
+    found = sorted({mark.store for mark in marks})
+    if dashboard.store is not None and dashboard.store not in found:
+        found.insert(0, dashboard.store)
+    return found
+
+
+def _rate_budget(dashboard: Dashboard, store: str | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "store": snapshot.store_hash,
+            "api": "store API" if snapshot.family is Family.STORE else "B2B Edition API",
+            "quota": snapshot.quota,
+            "left": snapshot.left,
+            "reset_in_s": None if snapshot.reset_in_s is None else round(snapshot.reset_in_s, 1),
+        }
+        for snapshot in dashboard.governors.snapshots()
+        if store is None or snapshot.store_hash == store
+    ]
+
+
+async def overview(dashboard: Dashboard, store: str | None, now: datetime) -> dict[str, Any]:
+    """Counts, lag, last poll and webhook, rate budget, outbox and the orders-per-day chart."""
+    counts = await ledger_counts(dashboard.db, store)
+    marks = await watermarks(dashboard.db, store, now)
+    orders_marks = [mark for mark in marks if mark.stream == ORDERS_STREAM]
+    lags = [mark.lag_s for mark in orders_marks if mark.lag_s is not None]
+    polled = [mark.updated_at for mark in orders_marks]
+    stores = [store] if store is not None else sorted({mark.store for mark in marks})
+    webhooks = [(await webhook_health(dashboard.db, name)).as_dict() for name in stores]
+    received = [hook["last_webhook_at"] for hook in webhooks if hook["last_webhook_at"]]
+    first_day = days_back(now, CHART_DAYS)
+    daily = await orders_per_day(dashboard.db, store, first_day)
+    return {
+        "store": store,
+        "now": now.isoformat(),
+        "orders": counts.total,
+        "by_type": counts.by_type,
+        "by_state": counts.by_state,
+        "lag_s": max(lags) if lags else None,
+        "last_poll_at": _iso(max(polled)) if polled else None,
+        "last_webhook_at": max(received) if received else None,
+        "watermarks": [mark.as_json() for mark in marks],
+        "outbox": counts.outbox,
+        "outbox_depth": counts.outbox_depth,
+        "dead_letters": counts.dead_letters,
+        "rate_budget": _rate_budget(dashboard, store),
+        "webhooks": webhooks,
+        "per_day": [
+            {"day": row.day.isoformat(), "order_type": row.order_type, "orders": row.orders}
+            for row in daily
+        ],
+        "chart_svg": daily_chart(daily, first_day.date(), CHART_DAYS),
+    }
+
+
+async def order_list(
+    dashboard: Dashboard, filters: OrderFilter, page: int, page_size: int
+) -> dict[str, Any]:
+    """One page of the order list, newest first."""
+    async with dashboard.db.transaction(readonly=True) as tx:
+        found = await tx.ledger.list_orders(filters, page=page, page_size=page_size)
+    return {
+        "items": [summary_json(item) for item in found.items],
+        "total": found.total,
+        "page": found.page,
+        "pages": found.pages,
+        "page_size": found.page_size,
+    }
+
+
+def _invoice_json(invoice: InvoiceRow) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice.invoice_id,
+        "number": invoice.number,
+        "order_id": invoice.order_number,
+        "company_id": invoice.company_id,
+        "status": invoice.status,
+        "currency": invoice.currency,
+        "original_balance": _money(invoice.original_balance),
+        "open_balance": _money(invoice.open_balance),
+    }
+
+
+def _payment_json(payment: PaymentRow) -> dict[str, Any]:
+    return {
+        "payment_id": payment.payment_id,
+        "order_id": payment.order_id,
+        "company_id": payment.company_id,
+        "module_name": payment.module_name,
+        "processing_status": payment.processing_status,
+        "currency": payment.currency,
+        "total": _money(payment.total),
+        "lines": [
+            {
+                "invoice_id": line.invoice_id,
+                "invoice_number": line.invoice_number,
+                "amount": _money(line.amount),
+            }
+            for line in payment.lines
+        ],
+    }
+
+
+def _delivery_json(row: OutboxRow, attempts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "outbox_id": row.id,
+        "destination": row.destination,
+        "version": row.version,
+        "state": row.state.value,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "delivered_at": _iso(row.delivered_at),
+        "history": attempts,
+    }
+
+
+async def order_page(dashboard: Dashboard, store: str, order_id: int) -> dict[str, Any] | None:
+    """One order: `orders show --json`, plus its signals and when they arrived, each
+    delivery's attempts, its write-backs and the invoices and payment it is about."""
+    async with dashboard.db.transaction(readonly=True) as tx:
+        detail = await tx.ledger.get_order(store, order_id)
+        if detail is None:
+            return None
+        attempts = {row.id: await tx.outbox.attempts(row.id) for row in detail.outbox}
+        writes = await WritebackLog(tx.connection).for_order(store, order_id)
+        bundle = (await tx.signals.bundles(store, [order_id]))[order_id]
+    shown = detail_json(detail)
+    entry = detail.entry
+    shown["signals"] = [
+        {"name": name, "value": value, "seen_at": entry.signals_seen_at.get(name)}
+        for name, value in asdict(entry.signals).items()
+        if value is not None
+    ]
+    shown["deliveries"] = [
+        _delivery_json(
+            row,
+            [
+                {
+                    "attempt": a.attempt,
+                    "at": a.at.isoformat(),
+                    "outcome": a.outcome.value,
+                    "error": a.error,
+                    "duration_ms": a.duration_ms,
+                }
+                for a in attempts[row.id]
+            ],
+        )
+        for row in detail.outbox
+    ]
+    shown["writebacks"] = [
+        {
+            "at": write.at.isoformat(),
+            "source": write.source,
+            "target": write.target,
+            "before": write.before,
+            "after": write.after,
+        }
+        for write in writes
+    ]
+    shown["company"] = bundle.company.name if bundle.company else None
+    shown["payment"] = _payment_json(bundle.payment) if bundle.payment else None
+    shown["paid_invoices"] = [_invoice_json(i) for i in bundle.paid_invoices.values()]
+    shown["billed_by"] = [_invoice_json(i) for i in bundle.billed_by]
+    return shown
+
+
+async def invoice_list(dashboard: Dashboard, store: str, page: int) -> dict[str, Any]:
+    """One page of the store's invoices (open balances) and one of its payments (what each
+    paid on which invoice), from the caches the sync keeps."""
+    async with dashboard.db.transaction(readonly=True) as tx:
+        invoices = await tx.signals.list_invoices(store, page=page, page_size=50)
+        payments = await tx.signals.list_payments(store, page=page, page_size=50)
+    return {
+        "store": store,
+        "page": page,
+        "pages": max(invoices.pages, payments.pages),
+        "invoices": [_invoice_json(i) for i in invoices.items],
+        "invoices_total": invoices.total,
+        "payments": [_payment_json(p) for p in payments.items],
+        "payments_total": payments.total,
+    }
+
+
+async def failures(dashboard: Dashboard, store: str | None, limit: int = 200) -> dict[str, Any]:
+    """Dead letters (oldest first) and destinations whose deliveries fail."""
+    async with dashboard.db.transaction(readonly=True) as tx:
+        dead = await tx.outbox.dead_letters(store=store, limit=limit)
+        failing = await tx.outbox.failing_destinations(store)
+    return {
+        "store": store,
+        "dead_letters": [
+            {
+                "outbox_id": row.id,
+                "store": row.store,
+                "order_id": row.order_id,
+                "version": row.version,
+                "destination": row.destination,
+                "attempts": row.attempts,
+                "last_error": row.last_error,
+                "created_at": row.created_at.isoformat(),
+            }
+            for row in dead
+        ],
+        "failing_destinations": [
+            {**asdict(item), "last_failed_at": _iso(item.last_failed_at)} for item in failing
+        ],
+        "actions": dashboard.contexts is not None,
+    }
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    shown: dict[str, Any] = masked(model.model_dump(mode="json"))
+    return shown
+
+
+def settings_view(dashboard: Dashboard) -> dict[str, Any]:
+    """The settings in force, every secret masked."""
+    settings = dashboard.settings
+    if settings is None:
+        return {"configured": False, "database": display_url(dashboard.db.url)}
+    try:
+        store: dict[str, Any] | None = _dump(settings.bigcommerce())
+    except ConfigError as error:
+        store = {"error": str(error)}
+    return {
+        "configured": True,
+        "config_file": str(settings.config_file) if settings.config_file else None,
+        "database": display_url(settings.database_url),
+        "store": store,
+        "sync": _dump(settings.sync),
+        "destinations": [_dump(destination) for destination in settings.destinations],
+        "writeback_rules": [_dump(rule) for rule in settings.writeback_rules],
+    }
