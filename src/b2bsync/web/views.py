@@ -178,7 +178,7 @@ async def order_page(dashboard: Dashboard, store: str, order_id: int) -> dict[st
     shown = detail_json(detail)
     entry = detail.entry
     shown["signals"] = [
-        {"name": name, "value": value, "seen_at": entry.signals_seen_at.get(name)}
+        {"name": name, "value": value, "seen_at": _iso(entry.signals_seen_at.get(name))}
         for name, value in asdict(entry.signals).items()
         if value is not None
     ]
