@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from b2bsync.config import Settings
 from b2bsync.domain.order_type import OrderType
 from b2bsync.store import Database, OrderFilter
 from b2bsync.sync import run_once
@@ -60,7 +61,10 @@ async def sync_ledger(sandbox: RunningSandbox, url: str) -> SyncedLedger:
 
 @asynccontextmanager
 async def dashboard_over(
-    sandbox: RunningSandbox, url: str, access: Access | None = None
+    sandbox: RunningSandbox,
+    url: str,
+    access: Access | None = None,
+    settings: Settings | None = None,
 ) -> AsyncIterator[tuple[Dashboard, Recorder]]:
     """The dashboard over the ledger at `url`, acting through a sync context whose destination
     (the returned `Recorder`) now accepts every delivery."""
@@ -74,6 +78,7 @@ async def dashboard_over(
                     access=access or Access(),
                     contexts=single_store(ctx),
                     store=ctx.store,
+                    settings=settings,
                 ),
                 recorder,
             )

@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from b2bsync.config import load_settings
 from b2bsync.web import create_app
 from b2bsync.web.access import Access
 from tests.integration.sync_support import Recorder
@@ -50,13 +51,17 @@ def served(
 ) -> Iterator[ServedDashboard]:
     """One sandbox sync, then the dashboard over it (token required) on a loopback port, both
     in a thread of their own: Playwright's sync API holds the main thread's event loop."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'ledger.db'}"
+    directory = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{directory / 'ledger.db'}"
+    config = directory / "b2bsync.toml"
+    config.write_text(SETTINGS_FILE.format(url=url), encoding="utf-8")
+    settings = load_settings(config, environ={})
     port = free_port()
     ready: list[tuple[uvicorn.Server, Recorder, SyncedLedger]] = []
 
     async def serve() -> None:
         ledger = await sync_ledger(sandbox, url)
-        async with dashboard_over(sandbox, url, E2E_ACCESS) as (dashboard, recorder):
+        async with dashboard_over(sandbox, url, E2E_ACCESS, settings) as (dashboard, recorder):
             server = uvicorn.Server(
                 uvicorn.Config(
                     create_app(dashboard=dashboard),
@@ -84,6 +89,23 @@ def served(
 
 
 E2E_TOKEN = "e2e-dashboard-token-7d1f"
+STORE_SECRET = "store-token-never-shown"
+SETTINGS_FILE = f"""
+database_url = "{{url}}"
+
+[bigcommerce]
+store_hash = "teststore1"
+access_token = "{STORE_SECRET}"
+
+[[destinations]]
+name = "erp"
+type = "http"
+url = "https://erp.example/b2bsync"
+secret = "{STORE_SECRET}-hook"
+
+[[writeback]]
+order_type = "invoice_payment"
+"""
 E2E_ACCESS = Access.from_env({"B2BSYNC_DASHBOARD_TOKEN": E2E_TOKEN})
 
 

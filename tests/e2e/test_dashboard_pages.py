@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ServedDashboard, screenshot
+from tests.e2e.conftest import STORE_SECRET, ServedDashboard, screenshot
 
 
 def test_without_the_token_only_the_login_page_answers(
@@ -104,4 +104,6 @@ def test_the_invoice_and_settings_pages_render(page: Page) -> None:
     screenshot(page, "invoices")
     page.goto("/settings")
     expect(page.locator("h1")).to_contain_text("Settings")
+    expect(page.locator("main")).to_contain_text("erp.example")
+    assert STORE_SECRET not in page.content()
     screenshot(page, "settings")

@@ -30,6 +30,7 @@ def test_each_day_stacks_its_types_scaled_to_a_round_top() -> None:
     # 40 orders on the busiest day: the axis tops at 50, so 30 of them fill 60 % of the plot.
     assert heights[0] / sum(heights[:2]) == 0.75
     assert ">50</text>" in svg
+    assert ">25</text>" in svg
 
 
 def test_an_empty_period_still_draws_an_axis() -> None:

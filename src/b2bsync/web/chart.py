@@ -51,7 +51,7 @@ def daily_chart(counts: Sequence[DailyCount], first_day: date, days: int) -> str
     ]
     for fraction in (0.0, 0.5, 1.0):
         y = _TOP + plot_h * (1 - fraction)
-        tick = round(top * fraction)
+        tick = f"{top * fraction:g}"
         parts.append(
             f'<line x1="{_LEFT}" x2="{_WIDTH}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>'

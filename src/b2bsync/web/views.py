@@ -42,8 +42,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+_CENT = Decimal("0.01")
+
+
 def _money(value: Decimal) -> str:
-    return format(value, "f")
+    """Cents when that loses nothing (B2B Edition sends `292.4400`), else every digit."""
+    cents = value.quantize(_CENT)
+    return format(cents if cents == value else value, "f")
 
 
 async def known_stores(dashboard: Dashboard) -> list[str]:
@@ -129,6 +134,7 @@ def _invoice_json(invoice: InvoiceRow) -> dict[str, Any]:
         "currency": invoice.currency,
         "original_balance": _money(invoice.original_balance),
         "open_balance": _money(invoice.open_balance),
+        "is_open": invoice.open_balance > 0,
     }
 
 
