@@ -274,3 +274,23 @@ async def test_no_secret_reaches_a_page_or_the_api(
     assert "abc123" in shown[1]
     for text in shown:
         assert "s3cr3t" not in text
+
+
+@pytest.mark.postgres
+async def test_the_overview_and_filters_read_a_postgresql_ledger(
+    sandbox: RunningSandbox, postgres_url: str
+) -> None:
+    synced = await sync_ledger(sandbox, postgres_url)
+    async with (
+        dashboard_over(sandbox, postgres_url) as (dashboard, _),
+        _client(dashboard) as client,
+    ):
+        shown = (await client.get("/api/overview")).json()
+        assert shown["by_type"]["invoice_payment"] == len(synced.invoice_payments)
+        assert 0 < sum(row["orders"] for row in shown["per_day"]) <= shown["orders"]
+        assert all(len(row["day"]) == 10 for row in shown["per_day"])
+        found = (await client.get("/api/orders", params={"type": "online_order"})).json()
+        assert found["total"] == len(synced.online_orders)
+        page = await client.get("/")
+        assert page.status_code == 200
+        assert "<rect" in page.text
