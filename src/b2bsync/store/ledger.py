@@ -8,7 +8,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, RowMapping, and_, func, insert, or_, select, true, update
+from sqlalchemy import (
+    Row,
+    RowMapping,
+    and_,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -639,10 +650,16 @@ class LedgerRepository:
             conditions.append(or_(*matches))
         where = and_(true(), *conditions)
         total = await self._conn.scalar(select(func.count()).select_from(orders).where(where))
+        newest: ColumnElement[Any] = orders.c.date_created
+        if filters.search and self._conn.dialect.name == "sqlite":
+            # Without statistics SQLite would walk the newest-first index and read every row
+            # to test the LIKE; `+column` makes it scan once and sort the few matches.
+            newest = literal_column("+orders.date_created")
         result = await self._conn.execute(
             select(*_SUMMARY_COLUMNS)
             .where(where)
-            .order_by(orders.c.date_created.desc(), orders.c.order_id.desc(), orders.c.store)
+            # One direction throughout, so ix_orders_date_created_order_id_store serves it.
+            .order_by(newest.desc(), orders.c.order_id.desc(), orders.c.store.desc())
             .limit(page_size)
             .offset((page - 1) * page_size)
         )

@@ -55,8 +55,9 @@ def type_name(value: str | None) -> str:
 
 async def ledger_counts(db: Database, store: str | None) -> LedgerCounts:
     """Count the ledger of `store` (every store when None) and the whole outbox."""
+    # Grouped by store too, so the covering index (store, order_type, sync_state) serves it.
     query = select(orders.c.order_type, orders.c.sync_state, func.count().label("n")).group_by(
-        orders.c.order_type, orders.c.sync_state
+        orders.c.store, orders.c.order_type, orders.c.sync_state
     )
     if store is not None:
         query = query.where(orders.c.store == store)

@@ -70,6 +70,9 @@ orders = Table(
     Index(None, "sync_state", "next_check_at"),
     Index(None, "company_id"),
     Index(None, "status_id"),
+    # Revision 0005, for the dashboard: the list's newest-first order, the counts.
+    Index(None, "date_created", "order_id", "store"),
+    Index(None, "store", "order_type", "sync_state"),
 )
 
 order_versions = Table(
@@ -154,6 +157,7 @@ outbox = Table(
     UniqueConstraint("destination", "idempotency_key"),
     Index(None, "destination", "state", "next_attempt_at"),
     Index(None, "store", "order_id", "destination", "version"),
+    Index(None, "state", "id"),
 )
 
 delivery_attempts = Table(
