@@ -33,9 +33,17 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout_s: float) -
 
 
 def test_demo_serves_a_moving_store_that_the_printed_commands_reach(tmp_path: Path) -> None:
-    port = free_port()
+    port, dashboard_port = free_port(), free_port()
     process = subprocess.Popen(
-        [B2BSYNC, "demo", f"--port={port}", "--orders=40", "--rate=20", "--interval=0.5"],
+        [
+            B2BSYNC,
+            "demo",
+            f"--port={port}",
+            f"--dashboard-port={dashboard_port}",
+            "--orders=40",
+            "--rate=20",
+            "--interval=0.5",
+        ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -91,6 +99,15 @@ def test_demo_serves_a_moving_store_that_the_printed_commands_reach(tmp_path: Pa
         kinds = {row["id"]: row["kind"].replace(" ", "_") for row in latest}
         classified = [row for row in ledger if row["order_type"] != "unclassified"]
         assert all(kinds[row["order_id"]] == row["order_type"] for row in classified)
+
+        # The dashboard the demo printed shows the same ledger.
+        assert f"Dashboard: http://127.0.0.1:{dashboard_port}" in output
+        overview = httpx2.get(f"http://127.0.0.1:{dashboard_port}/api/overview").json()
+        assert overview["store"] == "demo"
+        assert overview["orders"] >= len(ledger)
+        page = httpx2.get(f"http://127.0.0.1:{dashboard_port}/orders?type=invoice_payment")
+        assert page.status_code == 200
+        assert "invoice payment" in page.text
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0

@@ -137,6 +137,10 @@ def test_sync_once_fills_the_ledger_and_delivers_each_order_once(
     assert len((tmp_path / "erp.jsonl").read_text().splitlines()) == len(lines)
     text = run("orders", "show", str(chosen))
     assert "replayed" in text
+    # --skip only gives up on dead letters; a delivered row stays delivered.
+    skipped = run("replay", "--skip", str(chosen), "--json")
+    assert skipped == {"store": env["BIGCOMMERCE_STORE_HASH"], "skipped": 0}
+    assert run("orders", "show", str(chosen), "--json")["state"] == "delivered"
 
 
 def test_a_bad_setting_is_one_line_and_exit_code_2(

@@ -5,14 +5,16 @@ reconciliation report is `b2bsync invoices reconcile` (`sync.invoices.reconcile`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
 from b2bsync import B2BSyncError
 from b2bsync.bigcommerce.errors import BigCommerceError
 from b2bsync.sync import replay_now, skip_dead
+from b2bsync.sync.context import SyncContext
 from b2bsync.sync.invoices import reconcile
-from b2bsync.web.dashboard import Dashboard, StoreContexts
+from b2bsync.web.dashboard import Dashboard
 
 __all__ = ["ActionError", "act_on_dead_letters", "reconciliation"]
 
@@ -21,10 +23,14 @@ class ActionError(B2BSyncError):
     """An action the dashboard cannot take as asked (read-only, unknown store, bad input)."""
 
 
-def _contexts(dashboard: Dashboard) -> StoreContexts:
+def _open(dashboard: Dashboard, store: str) -> AbstractAsyncContextManager[SyncContext]:
+    """The sync context of `store`, or `ActionError` when this process cannot act on it."""
     if dashboard.contexts is None:
         raise ActionError("this dashboard is read-only: its process does not sync")
-    return dashboard.contexts
+    try:
+        return dashboard.contexts(store)
+    except KeyError:
+        raise ActionError(f"store {store!r} is not synced by this process") from None
 
 
 def _optional_int(fields: Mapping[str, Any], name: str) -> int | None:
@@ -49,12 +55,7 @@ async def act_on_dead_letters(
     destination = fields.get("destination") or None
     if destination is not None and not isinstance(destination, str):
         raise ActionError("destination must be a name")
-    contexts = _contexts(dashboard)
-    try:
-        opened = contexts(store)
-    except KeyError:
-        raise ActionError(f"store {store!r} is not synced by this process") from None
-    async with opened as ctx:
+    async with _open(dashboard, store) as ctx:
         if action == "skip":
             skipped = await skip_dead(ctx, orders, destination=destination)
             return {"store": store, "skipped": skipped}
@@ -64,12 +65,7 @@ async def act_on_dead_letters(
 
 async def reconciliation(dashboard: Dashboard, store: str, days: int) -> dict[str, Any]:
     """The Invoice Portal reconciliation report of `store` (live B2B Edition reads)."""
-    contexts = _contexts(dashboard)
-    try:
-        opened = contexts(store)
-    except KeyError:
-        raise ActionError(f"store {store!r} is not synced by this process") from None
-    async with opened as ctx:
+    async with _open(dashboard, store) as ctx:
         try:
             report = await reconcile(ctx, invoice_after=timedelta(days=days))
         except BigCommerceError as error:

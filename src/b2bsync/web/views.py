@@ -5,7 +5,7 @@ uses (`store.reports`, the ledger and outbox repositories, the watchdog's webhoo
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -53,7 +53,7 @@ def _money(value: Decimal) -> str:
 
 async def known_stores(dashboard: Dashboard) -> list[str]:
     """Stores the ledger has synced (they have a watermark), the configured one first."""
-    marks = await watermarks(dashboard.db, None, datetime.now().astimezone())
+    marks = await watermarks(dashboard.db, None, datetime.now(UTC))
     found = sorted({mark.store for mark in marks})
     if dashboard.store is not None and dashboard.store not in found:
         found.insert(0, dashboard.store)
