@@ -367,6 +367,13 @@ async def test_list_orders_filters_searches_and_pages_newest_first(db: Database)
         9,
         "X%",
     )
+    async with db.transaction() as tx:
+        await tx.ledger.mark_pending(
+            STORE, observed(7), Signals(), later(0), next_check_at=later(1), deadline=later(60)
+        )
+    # An order with no type yet is unclassified to the reader, like a typed unclassified one.
+    assert await ids(OrderFilter(order_type=OrderType.UNCLASSIFIED)) == [7]
+    assert 7 not in await ids(OrderFilter(order_type=OrderType.ONLINE_ORDER))
 
 
 async def test_get_order_gathers_versions_events_and_outbox_rows(db: Database) -> None:

@@ -1,4 +1,5 @@
-"""b2bsync's own web app: the webhook intake now, the dashboard later, one ASGI app."""
+"""b2bsync's own web app, one ASGI app: the webhook intake, the ERP push endpoint, the dashboard
+and its JSON admin API, `/metrics`, `/healthz` and `/readyz`."""
 
 from b2bsync.web.app import create_app
 
