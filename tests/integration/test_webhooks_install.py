@@ -210,6 +210,10 @@ def test_serve_answers_health_checks_and_receives_callbacks(tmp_path: Path) -> N
                 time.sleep(0.1)
             forged = httpx2.post(f"{base}{INTAKE_PATH}", json={"scope": "store/order/created"})
             assert forged.status_code == 401
+            # The same server shows the dashboard (loopback: no credentials needed).
+            overview = httpx2.get(f"{base}/api/overview").json()
+            assert overview["store"] == sandbox.config.store_hash
+            assert httpx2.get(f"{base}/readyz").json() == {"status": "ok"}
             # The same server takes ERP pushes, behind its own bearer token.
             erp_order = json.dumps(
                 {
