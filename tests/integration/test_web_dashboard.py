@@ -212,7 +212,7 @@ async def test_with_a_token_only_health_checks_answer_without_credentials(
         dashboard_over(sandbox, ledger_url, access) as (dashboard, _),
         _client(dashboard) as client,
     ):
-        for path in ("/api/overview", "/metrics", "/api/settings"):
+        for path in ("/api/overview", "/metrics", "/api/settings", "/openapi.json"):
             answer = await client.get(path)
             assert answer.status_code == 401, path
             assert answer.json() == {"error": "authentication required"}
@@ -224,6 +224,8 @@ async def test_with_a_token_only_health_checks_answer_without_credentials(
         bearer = {"Authorization": f"Bearer {TOKEN}"}
         assert (await client.get("/api/overview", headers=bearer)).status_code == 200
         assert (await client.get("/metrics", headers=bearer)).status_code == 200
+        schema = (await client.get("/openapi.json", headers=bearer)).json()
+        assert "/api/deadletters/{action}" in schema["paths"]
         basic = "Basic " + base64.b64encode(b"ops:pw-9").decode()
         assert (await client.get("/orders", headers={"Authorization": basic})).status_code == 200
         wrong = "Basic " + base64.b64encode(b"ops:nope").decode()

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -90,7 +91,16 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    app = FastAPI(title="b2bsync", version=__version__, lifespan=lifespan)
+    protected = dashboard is not None and dashboard.access.protected
+    # With credentials, the API's documentation is served behind them too (below).
+    app = FastAPI(
+        title="b2bsync",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=None if protected else "/openapi.json",
+        docs_url=None if protected else "/docs",
+        redoc_url=None,
+    )
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:
@@ -126,11 +136,23 @@ def _mount_dashboard(app: FastAPI, dashboard: Dashboard) -> None:
     app.include_router(login_router(dashboard))
     app.include_router(api_router(dashboard))
     app.include_router(pages_router(dashboard))
+    if dashboard.access.protected:
+        guard = [Depends(require_login(dashboard.access))]
+
+        @app.get("/openapi.json", include_in_schema=False, dependencies=guard)
+        async def openapi() -> JSONResponse:
+            return JSONResponse(app.openapi())
+
+        @app.get("/docs", include_in_schema=False, dependencies=guard)
+        async def docs() -> Response:
+            return get_swagger_ui_html(openapi_url="/openapi.json", title="b2bsync API")
+
     challenge = 'Basic realm="b2bsync"' if dashboard.access.user else "Bearer"
 
     @app.exception_handler(NotAuthenticated)
     async def not_authenticated(request: Request, _: Exception) -> Response:
-        if request.url.path.startswith(("/api/", "/metrics")) or dashboard.access.token is None:
+        machine = ("/api/", "/metrics", "/openapi.json")
+        if request.url.path.startswith(machine) or dashboard.access.token is None:
             return JSONResponse(
                 {"error": "authentication required"},
                 status_code=401,
