@@ -25,9 +25,14 @@ def api_router(dashboard: Dashboard) -> APIRouter:
         prefix="/api", tags=["admin API"], dependencies=[Depends(require_login(dashboard.access))]
     )
 
-    @router.get("/overview", summary="Counts, lag, outbox, webhooks, rate budget, orders per day")
+    @router.get(
+        "/overview",
+        summary="Counts, lag, outbox, webhooks, rate budget, orders per day",
+        description="`store`: one store; empty: every store; absent: the process's own store.",
+    )
     async def overview(store: str | None = None) -> dict[str, Any]:
-        shown = await views.overview(dashboard, store or dashboard.store, datetime.now(UTC))
+        chosen = views.chosen_store(dashboard, store)
+        shown = await views.overview(dashboard, chosen, datetime.now(UTC))
         shown.pop("chart_svg")
         return shown
 

@@ -75,7 +75,7 @@ def pages_router(dashboard: Dashboard) -> APIRouter:
 
     @router.get("/")
     async def overview(request: Request, store: str | None = None) -> HTMLResponse:
-        chosen = store or dashboard.store
+        chosen = views.chosen_store(dashboard, store)
         shown = await views.overview(dashboard, chosen, datetime.now(UTC))
         return _render(
             request, dashboard, "overview.html", o=shown, stores=await stores(), store=chosen

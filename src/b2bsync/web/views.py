@@ -51,6 +51,14 @@ def _money(value: Decimal) -> str:
     return format(cents if cents == value else value, "f")
 
 
+def chosen_store(dashboard: Dashboard, store: str | None) -> str | None:
+    """The store a page shows: the one asked for, every store for `store=` (empty), else the
+    dashboard's own store."""
+    if store is None:
+        return dashboard.store
+    return store or None
+
+
 async def known_stores(dashboard: Dashboard) -> list[str]:
     """Stores the ledger has synced (they have a watermark), the configured one first."""
     marks = await watermarks(dashboard.db, None, datetime.now(UTC))
