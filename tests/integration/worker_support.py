@@ -65,6 +65,7 @@ def write_config(
     *,
     stores: tuple[str, ...] | None = None,
     poll_interval_s: float = 1.0,
+    page_size: int = 250,
 ) -> Path:
     """A `b2bsync.toml` with one `[[stores]]` table per sandbox store (tokens from the
     environment, as in production), the `sql` destination in the same database."""
@@ -73,6 +74,7 @@ def write_config(
         "[sync]",
         f"poll_interval_s = {poll_interval_s}",
         "delivery_lease_s = 3",
+        f"page_size = {page_size}",
         "backfill_days = 3650",
         "[[destinations]]",
         'name = "sql"',
