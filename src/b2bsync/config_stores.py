@@ -28,10 +28,8 @@ _KEYS = {
     "timeout_s": "BIGCOMMERCE_TIMEOUT_S",
 }
 _SECRET_FILES = {"access_token_file": "access_token", "b2b_access_token_file": "b2b_access_token"}
-_FIELD_KEYS = {
-    "store_hash": "hash",
-    **{name: key for key, name in _KEYS.items() if key != "hash"},
-}
+_ERROR_KEYS = {"store_hash": "hash", **{alias: key for key, alias in _KEYS.items()}}
+"""A validation error's location (field or alias name) -> the `[[stores]]` key to name."""
 _EXTRA = ("destinations",)
 
 
@@ -115,7 +113,7 @@ def _entry(
     except ValidationError as error:
         first = error.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
-        key = _FIELD_KEYS.get(field, field)
+        key = _ERROR_KEYS.get(field, field)
         if first["type"] == "missing":
             raise ConfigError(f"{where}.{key} is not set") from None
         reason = str(first["msg"]).removeprefix("Value error, ")
