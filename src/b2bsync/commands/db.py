@@ -78,12 +78,16 @@ def upgrade(
         raise _fail(str(error)) from None
     except (SQLAlchemyError, OSError, ConnectorException) as error:
         raise _fail(f"cannot migrate {shown}: {_reason(error)}") from None
-    if jobs_created:
-        _out.print(f"{shown}: created the job queue tables of `b2bsync worker`.", highlight=False)
     if before == after:
         _out.print(f"{shown} is already at revision {after}.", highlight=False)
     else:
         _out.print(f"{shown} migrated from {before or 'empty'} to {after}.", highlight=False)
+    if jobs_created:
+        _out.print(
+            f"{shown}: created the job queue tables of `b2bsync worker`.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @db_app.command()
