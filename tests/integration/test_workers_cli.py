@@ -25,10 +25,10 @@ def test_db_upgrade_creates_the_job_queue_once(pg_database: str) -> None:  # noq
     again = runner.invoke(app, ["db", "upgrade", "--database-url", pg_database])
     assert again.exit_code == 0, again.output
     assert "job queue" not in again.output
-    assert "already at revision" in again.output
+    assert "already at" in again.output
     with psycopg.connect(pg_database) as conn:
         row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
-    assert row is not None and row[0] == "procrastinate_jobs"
+    assert row == ("procrastinate_jobs",)
 
 
 def _config(tmp_path: Path, database_url: str) -> Path:
