@@ -246,7 +246,10 @@ class Settings:
     """`[[stores]]` of a multi-store configuration; empty: the single `[bigcommerce]` store."""
 
     def bigcommerce(self) -> BigCommerceSettings:
-        """The store settings; `ConfigError` naming the first missing or malformed one."""
+        """The store settings (the first `[[stores]]` entry when there are several);
+        `ConfigError` naming the first missing or malformed one."""
+        if self.stores:
+            return self.stores[0].connection
         return load_bigcommerce_settings(**self.store_values)
 
     def store_entries(self) -> tuple[StoreEntry, ...]:

@@ -102,3 +102,12 @@ def test_a_bad_store_setting_is_named_in_one_line(
         load_settings(path, environ={})
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_single_store_commands_use_the_first_store(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        '[[stores]]\nhash = "first"\naccess_token = "t1"\n'
+        '[[stores]]\nhash = "second"\naccess_token = "t2"\n',
+    )
+    assert load_settings(path, environ={}).bigcommerce().store_hash == "first"
