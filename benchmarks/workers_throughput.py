@@ -37,6 +37,7 @@ TOKEN = "bench-token"
 STORE = "bench"
 B2BSYNC = str(Path(sys.executable).with_name("b2bsync"))
 TICKS = os.sysconf("SC_CLK_TCK")
+RUN_LIMIT_S = 900
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,8 @@ def one_run(box: Sandbox, admin_url: str, workers: int, concurrency: int, expect
                 "+ (SELECT count(*) FROM b2bsync_payments)"
             )
             while scalar(url, query) < expected:
+                if time.perf_counter() - started > RUN_LIMIT_S:
+                    raise SystemExit(f"{workers} worker(s) did not finish in {RUN_LIMIT_S} s")
                 time.sleep(0.05)
             seconds = time.perf_counter() - started
             worker_cpu = sum(cpu_seconds(p.pid) for p in processes)

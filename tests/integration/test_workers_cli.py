@@ -12,21 +12,20 @@ from typer.testing import CliRunner
 
 from b2bsync.cli import app
 from b2bsync.store import Database
-from tests.integration.worker_support import pg_database  # noqa: F401
 
 runner = CliRunner()
 
 
 @pytest.mark.postgres
-def test_db_upgrade_creates_the_job_queue_once(pg_database: str) -> None:  # noqa: F811
-    first = runner.invoke(app, ["db", "upgrade", "--database-url", pg_database])
+def test_db_upgrade_creates_the_job_queue_once(empty_postgres_url: str) -> None:
+    first = runner.invoke(app, ["db", "upgrade", "--database-url", empty_postgres_url])
     assert first.exit_code == 0, first.output
     assert "created the job queue tables" in first.output
-    again = runner.invoke(app, ["db", "upgrade", "--database-url", pg_database])
+    again = runner.invoke(app, ["db", "upgrade", "--database-url", empty_postgres_url])
     assert again.exit_code == 0, again.output
     assert "job queue" not in again.output
     assert "already at" in again.output
-    with psycopg.connect(pg_database) as conn:
+    with psycopg.connect(empty_postgres_url) as conn:
         row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
     assert row == ("procrastinate_jobs",)
 
@@ -57,9 +56,9 @@ async def _ledger_only(url: str) -> None:
 @pytest.mark.postgres
 def test_a_worker_without_the_job_queue_says_to_upgrade(
     tmp_path: Path,
-    pg_database: str,  # noqa: F811
+    empty_postgres_url: str,
 ) -> None:
-    asyncio.run(_ledger_only(pg_database))
-    result = runner.invoke(app, ["worker", "--config", str(_config(tmp_path, pg_database))])
+    asyncio.run(_ledger_only(empty_postgres_url))
+    result = runner.invoke(app, ["worker", "--config", str(_config(tmp_path, empty_postgres_url))])
     assert result.exit_code == 1
     assert "the job queue tables are missing: run `b2bsync db upgrade`" in result.output

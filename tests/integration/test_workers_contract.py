@@ -12,7 +12,6 @@ from tests.conftest import quiet_config
 from tests.integration.webhook_support import wait_for
 from tests.integration.worker_support import (
     assert_delivered_exactly_once,
-    pg_database,  # noqa: F401
     processes,
     simulate_all,
     simulations_done,
@@ -35,18 +34,18 @@ def runner(request: pytest.FixtureRequest) -> list[tuple[str, ...]]:
 
 async def test_every_order_of_every_store_reaches_sql_exactly_once_with_its_type(
     runner: list[tuple[str, ...]],
-    pg_database: str,  # noqa: F811
+    empty_postgres_url: str,
     tmp_path: Path,
 ) -> None:
     config = quiet_config(orders=30, extra_store_hashes=("teststore1-2",))
     with run_sandbox(config) as sandbox:
         stores = config.store_hashes
-        await upgrade(pg_database)
-        path = write_config(tmp_path / "b2bsync.toml", sandbox, pg_database)
+        await upgrade(empty_postgres_url)
+        path = write_config(tmp_path / "b2bsync.toml", sandbox, empty_postgres_url)
         with processes(path, sandbox) as running:
             started = [running.start(*args) for args in runner]
             await simulate_all(sandbox, stores, rate=10, duration=2)
             await wait_for(lambda: simulations_done(sandbox, stores), limit_s=20)
-            expected = await wait_until_delivered(sandbox, stores, pg_database, 60, started)
-        await assert_delivered_exactly_once(expected, pg_database)
+            expected = await wait_until_delivered(sandbox, stores, empty_postgres_url, 60, started)
+        await assert_delivered_exactly_once(expected, empty_postgres_url)
         assert len(expected) > 60

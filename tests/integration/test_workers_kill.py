@@ -8,15 +8,13 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import httpx2
 import psycopg
 import pytest
 
 from tests.conftest import quiet_config
-from tests.integration.webhook_support import wait_for
+from tests.integration.webhook_support import healthy, wait_for
 from tests.integration.worker_support import (
     assert_delivered_exactly_once,
-    pg_database,  # noqa: F401
     processes,
     simulate_all,
     simulations_done,
@@ -73,29 +71,21 @@ async def _held_by_dead_workers(database_url: str, job_ids: list[int]) -> int:
     return rows[0][0]
 
 
-async def _web_is_up(port: int) -> bool:
-    try:
-        async with httpx2.AsyncClient() as http:
-            return (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
-    except httpx2.TransportError:
-        return False
-
-
 async def test_twenty_stores_three_workers_two_sigkills_lose_nothing(
-    pg_database: str,  # noqa: F811
+    empty_postgres_url: str,
     tmp_path: Path,
 ) -> None:
     extra = tuple(f"teststore1-{n}" for n in range(2, STORES + 1))
     config = quiet_config(orders=10, companies=3, extra_store_hashes=extra)
     with run_sandbox(config) as sandbox:
         stores = config.store_hashes
-        await upgrade(pg_database)
-        path = write_config(tmp_path / "b2bsync.toml", sandbox, pg_database)
+        await upgrade(empty_postgres_url)
+        path = write_config(tmp_path / "b2bsync.toml", sandbox, empty_postgres_url)
         with processes(path, sandbox) as running:
             port = free_port()
             web = running.start("run", "--role", "web", "--port", str(port))
             workers = [running.start("worker", "--concurrency", "2") for _ in range(3)]
-            await wait_for(lambda: _web_is_up(port), limit_s=20)
+            await wait_for(lambda: healthy(f"http://127.0.0.1:{port}"), limit_s=20)
             await simulate_all(sandbox, stores, rate=2, duration=6)
             killed_jobs: list[int] = []
             for victim in workers[:2]:
@@ -104,7 +94,7 @@ async def test_twenty_stores_three_workers_two_sigkills_lose_nothing(
 
                 async def all_busy(running_jobs: dict[int, list[int]] = running_jobs) -> bool:
                     running_jobs.clear()
-                    running_jobs.update(await _jobs_by_worker(pg_database))
+                    running_jobs.update(await _jobs_by_worker(empty_postgres_url))
                     return len(running_jobs) >= 3
 
                 # Every worker is inside a job, so the victim dies in the middle of one.
@@ -115,7 +105,7 @@ async def test_twenty_stores_three_workers_two_sigkills_lose_nothing(
                 async def found_dead(
                     running_jobs: dict[int, list[int]] = running_jobs, dead: list[int] = dead
                 ) -> bool:
-                    dead[:] = await _silent_workers(pg_database, list(running_jobs))
+                    dead[:] = await _silent_workers(empty_postgres_url, list(running_jobs))
                     return bool(dead)
 
                 await wait_for(found_dead, limit_s=10)
@@ -124,9 +114,9 @@ async def test_twenty_stores_three_workers_two_sigkills_lose_nothing(
                 workers.append(running.start("worker", "--concurrency", "2"))
             await wait_for(lambda: simulations_done(sandbox, stores), limit_s=30)
             alive = [web, *workers[2:]]
-            expected = await wait_until_delivered(sandbox, stores, pg_database, 60, alive)
+            expected = await wait_until_delivered(sandbox, stores, empty_postgres_url, 60, alive)
             # The jobs the dead workers held were queued again, not left running forever.
-            assert await _held_by_dead_workers(pg_database, killed_jobs) == 0
-        await assert_delivered_exactly_once(expected, pg_database)
+            assert await _held_by_dead_workers(empty_postgres_url, killed_jobs) == 0
+        await assert_delivered_exactly_once(expected, empty_postgres_url)
         assert {store for store, _ in expected} == set(stores)
         assert killed_jobs

@@ -15,7 +15,6 @@ from tests.conftest import quiet_config
 from tests.integration.webhook_support import wait_for
 from tests.integration.worker_support import (
     assert_delivered_exactly_once,
-    pg_database,  # noqa: F401
     processes,
     simulate_all,
     simulations_done,
@@ -36,22 +35,22 @@ async def _requests(base_url: str, headers: dict[str, str]) -> int:
 
 
 async def test_four_workers_on_one_standard_store_get_no_429(
-    pg_database: str,  # noqa: F811
+    empty_postgres_url: str,
     tmp_path: Path,
 ) -> None:
     config = quiet_config(orders=40, plan=Plan.STANDARD)
     with run_sandbox(config) as sandbox:
         stores = config.store_hashes
-        await upgrade(pg_database)
+        await upgrade(empty_postgres_url)
         # Small pages: every round re-reads its overlap in many requests, so four workers
         # polling every second ask for several times the window's quota.
-        path = write_config(tmp_path / "b2bsync.toml", sandbox, pg_database, page_size=5)
+        path = write_config(tmp_path / "b2bsync.toml", sandbox, empty_postgres_url, page_size=5)
         with processes(path, sandbox) as running:
             workers = [running.start("worker", "--concurrency", "1") for _ in range(4)]
             await simulate_all(sandbox, stores, rate=2, duration=32)
             await wait_for(lambda: simulations_done(sandbox, stores), limit_s=45, interval=0.5)
-            expected = await wait_until_delivered(sandbox, stores, pg_database, 40, workers)
-        await assert_delivered_exactly_once(expected, pg_database)
+            expected = await wait_until_delivered(sandbox, stores, empty_postgres_url, 40, workers)
+        await assert_delivered_exactly_once(expected, empty_postgres_url)
         # More than a window's quota was spent over the run (the governors paced it)...
         assert await _requests(sandbox.base_url, sandbox.headers()) > 150
         # ...and it held across the four processes.

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,31 +18,15 @@ from typing import Any
 
 import httpx2
 import psycopg
-import pytest
 
 from b2bsync.domain.order_type import OrderType
 from b2bsync.store import Database
 from b2bsync.workers.schema import apply_job_schema
-from tests.conftest import POSTGRES_ADMIN_URL
 from tests.integration.sync_support import expected_type
 from tests.sandbox_server import RunningSandbox
 
 INCOMPLETE = 0
 CLI = [sys.executable, "-c", "from b2bsync.cli import main; main()"]
-
-
-@pytest.fixture
-def pg_database(postgres_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test (the scale-out tests share the queue
-    and the ledger between processes, so each test gets its own)."""
-    name = f"b2bsync_workers_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{postgres_url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def upgrade(url: str) -> None:
