@@ -11,9 +11,11 @@ from b2bsync.commands.invoices import invoices_app
 from b2bsync.commands.orders import orders_app
 from b2bsync.commands.push import push_app
 from b2bsync.commands.replay import replay
+from b2bsync.commands.run import run
 from b2bsync.commands.status import status
 from b2bsync.commands.sync import backfill, sync
 from b2bsync.commands.webhooks import webhooks_app
+from b2bsync.commands.worker import worker
 from b2bsync.commands.writeback import writeback_app
 from b2bsync.sandbox.cli import sandbox_app
 
@@ -36,6 +38,8 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(writeback_app, name="writeback")
 app.add_typer(invoices_app, name="invoices")
 app.add_typer(push_app, name="push")
+app.command("run")(run)
+app.command("worker")(worker)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from b2bsync import B2BSyncError
 from b2bsync.domain.classification import UnclassifiedPolicy
 
 if TYPE_CHECKING:
+    from b2bsync.config_stores import StoreEntry
     from b2bsync.destinations.registry import AnySettings
     from b2bsync.sync.writeback import WritebackRule
 
@@ -40,6 +41,7 @@ __all__ = [
     "ConfigError",
     "Settings",
     "SyncOptions",
+    "expand_env",
     "load_bigcommerce_settings",
     "load_settings",
 ]
@@ -173,7 +175,7 @@ _STORE_KEYS = {
     "timeout_s": ("BIGCOMMERCE_TIMEOUT_S",),
 }
 
-_TOP_LEVEL = ("database_url", "bigcommerce", "sync", "destinations", "writeback")
+_TOP_LEVEL = ("database_url", "bigcommerce", "stores", "sync", "destinations", "writeback")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -240,21 +242,36 @@ class Settings:
     """`[bigcommerce]` values of the file that the environment does not override."""
     writeback_rules: tuple[WritebackRule, ...] = ()
     """`[[writeback]]` rules, applied by `b2bsync sync` after each round; none: no write-back."""
+    stores: tuple[StoreEntry, ...] = ()
+    """`[[stores]]` of a multi-store configuration; empty: the single `[bigcommerce]` store."""
 
     def bigcommerce(self) -> BigCommerceSettings:
-        """The store settings; `ConfigError` naming the first missing or malformed one."""
+        """The store settings (the first `[[stores]]` entry when there are several);
+        `ConfigError` naming the first missing or malformed one."""
+        if self.stores:
+            return self.stores[0].connection
         return load_bigcommerce_settings(**self.store_values)
+
+    def store_entries(self) -> tuple[StoreEntry, ...]:
+        """Every store to sync: the `[[stores]]` tables, else the single configured store."""
+        from b2bsync.config_stores import StoreEntry
+
+        return self.stores or (StoreEntry(self.bigcommerce()),)
 
     @property
     def store_configured(self) -> bool:
         """Whether a store hash is set at all (the demo and offline commands need none)."""
         names = _STORE_KEYS["store_hash"]
-        return any(os.environ.get(name) for name in names) or any(
-            name in self.store_values for name in names
+        return (
+            bool(self.stores)
+            or any(os.environ.get(name) for name in names)
+            or any(name in self.store_values for name in names)
         )
 
 
-def _expand(value: Any, where: str, environ: Mapping[str, str]) -> Any:
+def expand_env(value: Any, where: str, environ: Mapping[str, str]) -> Any:
+    """`value` with every `${VAR}` replaced from `environ`; `ConfigError` naming `where` when a
+    variable is not set."""
     if not isinstance(value, str):
         return value
 
@@ -309,12 +326,12 @@ def _store_values(table: Mapping[str, Any], environ: Mapping[str, str]) -> dict[
         names = _STORE_KEYS[key]
         if any(name in environ for name in names):
             continue
-        values[names[0]] = _expand(value, f"bigcommerce.{key}", environ)
+        values[names[0]] = expand_env(value, f"bigcommerce.{key}", environ)
     return values
 
 
 def _sync_options(table: Mapping[str, Any], environ: Mapping[str, str]) -> SyncOptions:
-    values = {key: _expand(value, f"sync.{key}", environ) for key, value in table.items()}
+    values = {key: expand_env(value, f"sync.{key}", environ) for key, value in table.items()}
     values |= {key: environ[name] for key, name in _SYNC_ENV.items() if environ.get(name)}
     try:
         return SyncOptions.model_validate(values)
@@ -338,6 +355,7 @@ def load_settings(
     it exists), overridden by the environment. Raises a one-line `ConfigError` naming the bad
     setting. The store settings are checked by `Settings.bigcommerce()`, when a command needs
     them."""
+    from b2bsync.config_stores import parse_stores
     from b2bsync.destinations.registry import (
         JsonlSettings,
         load_destination_settings,
@@ -348,7 +366,7 @@ def load_settings(
     env = os.environ if environ is None else environ
     path = _config_file(config_file, env)
     document = _read_document(path)
-    database_url = env.get(DATABASE_ENV) or _expand(
+    database_url = env.get(DATABASE_ENV) or expand_env(
         document.get("database_url", DEFAULT_DATABASE), "database_url", env
     )
     if not isinstance(database_url, str) or not database_url.strip():
@@ -366,6 +384,9 @@ def load_settings(
             rules = parse_rules(document["writeback"], f"{path} [[writeback]]")
         except RulesError as error:
             raise ConfigError(str(error)) from None
+    stores: tuple[StoreEntry, ...] = ()
+    if "stores" in document:
+        stores = parse_stores(document["stores"], [d.name for d in destinations], env)
     return Settings(
         database_url=database_url.strip(),
         sync=_sync_options(_table(document, "sync"), env),
@@ -374,4 +395,5 @@ def load_settings(
         config_file=path,
         store_values=_store_values(_table(document, "bigcommerce"), env),
         writeback_rules=rules,
+        stores=stores,
     )

@@ -23,6 +23,7 @@ from tests.integration.webhook_support import (
     INTAKE_SECRET,
     delivered_current,
     feed_rows,
+    healthy,
     open_rows,
     sandbox_truth,
     simulate,
@@ -39,14 +40,6 @@ async def _webhook_stats(sandbox: RunningSandbox) -> dict[str, Any]:
         response = await http.get(f"{sandbox.base_url}/__sandbox/stats")
     stats: dict[str, Any] = response.json()["webhooks"]
     return stats
-
-
-async def _healthy(base: str) -> bool:
-    try:
-        async with httpx2.AsyncClient() as http:
-            return (await http.get(f"{base}/healthz")).status_code == 200
-    except httpx2.TransportError:
-        return False
 
 
 async def test_a_killed_intake_loses_no_acknowledged_callback(
@@ -73,7 +66,7 @@ async def test_a_killed_intake_loses_no_acknowledged_callback(
                 cwd=ROOT,
             )
             try:
-                await wait_for(lambda: _healthy(base), limit_s=20)
+                await wait_for(lambda: healthy(base), limit_s=20)
                 await install_webhooks(ctx.client, sqlite_db, ctx.store, base, SECRET)
                 await simulate(sandbox, {"rate": 30, "duration": 1, "seed": 8})
 

@@ -120,6 +120,15 @@ async def open_rows(db: Database, store: str) -> int:
         )
 
 
+async def healthy(base: str) -> bool:
+    """Whether the b2bsync web app at `base` answers `/healthz`."""
+    try:
+        async with httpx2.AsyncClient() as http:
+            return (await http.get(f"{base}/healthz")).status_code == 200
+    except httpx2.TransportError:
+        return False
+
+
 async def wait_for(predicate: Any, limit_s: float = 20.0, interval: float = 0.05) -> None:
     """Await `predicate()` (sync or async) until it is true, or fail after `limit_s` seconds."""
     deadline = time.monotonic() + limit_s

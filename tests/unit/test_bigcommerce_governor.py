@@ -194,3 +194,25 @@ def test_registry_shares_one_governor_per_host_store_and_family() -> None:
     assert registry.get("https://api.bigcommerce.com", "abc", Family.B2B) is not first
     assert registry.get("https://api.bigcommerce.com", "xyz", Family.STORE) is not first
     assert len(registry.snapshots()) == 3
+
+
+def test_a_governor_taking_over_a_spent_window_waits_instead_of_probing() -> None:
+    clock = FakeClock()
+    before = governor(clock)
+    before.observe(WindowReading(quota=150, left=0, reset_s=6.0, window_s=30.0), clock.now)
+    handed = before.handoff(clock.now)
+    assert handed == WindowReading(quota=150, left=0, reset_s=6.0, window_s=30.0)
+    clock.now += 1.0
+    blind, informed = governor(clock), governor(clock)
+    informed.take_over(handed, clock.now - 1.0)
+    # A new governor knows nothing and lets its probe go; one that took over waits the reset.
+    assert blind.delay(clock.now) == 0.0
+    assert informed.delay(clock.now) == pytest.approx(5.0)
+
+
+def test_a_closed_or_unknown_window_is_not_handed_over() -> None:
+    clock = FakeClock()
+    fresh = governor(clock)
+    assert fresh.handoff(clock.now) is None
+    fresh.observe(WindowReading(quota=150, left=100, reset_s=2.0, window_s=30.0), clock.now)
+    assert fresh.handoff(clock.now + 3.0) is None

@@ -200,6 +200,23 @@ class Governor:
         self.left = self.quota - self.in_flight
         self.reset_at = now + self.window_s
 
+    def handoff(self, now: float) -> WindowReading | None:
+        """What this governor knows of the current window, for the next process that calls the
+        same store (`take_over`); None when it knows nothing or the window has closed."""
+        if self.quota is None or self.window_s is None or self.left is None:
+            return None
+        reset_at = max(self.reset_at or now, self.blocked_until)
+        if reset_at <= now:
+            return None
+        return WindowReading(self.quota, max(self.left, 0), reset_at - now, self.window_s)
+
+    def take_over(self, reading: WindowReading, now: float) -> None:
+        """Start from another process's `handoff` (taken `reading.reset_s` before the window
+        resets, as of `now`) instead of a blind probe, so its spent budget is not spent twice."""
+        self.quota, self.window_s = reading.quota, reading.window_s
+        self.left, self.reset_at = reading.left, now + reading.reset_s
+        self._learned = True
+
     def snapshot(self) -> GovernorSnapshot:
         """The current state; `reset_in_s` and `blocked_for_s` are relative to now."""
         now = self._clock()
@@ -261,6 +278,10 @@ class GovernorRegistry:
         if governor is None:
             governor = self._governors[key] = Governor(store_hash, family)
         return governor
+
+    def governors(self) -> list[Governor]:
+        """Every governor created so far."""
+        return list(self._governors.values())
 
     def snapshots(self) -> list[GovernorSnapshot]:
         """Every governor's state, for metrics and the dashboard."""

@@ -7,6 +7,7 @@ import json
 from typing import Annotated
 
 import typer
+from procrastinate.exceptions import ConnectorException
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,6 +19,7 @@ from b2bsync.store import (
     display_url,
     head_revision,
 )
+from b2bsync.workers.schema import apply_job_schema
 
 db_app = typer.Typer(
     name="db", help="Create, migrate and inspect b2bsync's database.", no_args_is_help=True
@@ -46,11 +48,15 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-async def _upgrade(url: str, revision: str) -> tuple[str | None, str | None]:
+async def _upgrade(url: str, revision: str) -> tuple[str | None, str | None, bool]:
     async with Database(url) as db:
         before = await db.current_revision()
         await db.upgrade(revision)
-        return before, await db.current_revision()
+        after = await db.current_revision()
+        postgres = db.dialect == "postgresql"
+    # The job queue of `b2bsync worker` lives next to the ledger on PostgreSQL.
+    jobs_created = postgres and await apply_job_schema(url)
+    return before, after, jobs_created
 
 
 async def _current(url: str) -> str | None:
@@ -63,18 +69,25 @@ def upgrade(
     database_url: DatabaseURL = DEFAULT_DATABASE_URL,
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
-    """Create the tables or migrate them to the newest schema."""
+    """Create the tables or migrate them to the newest schema (on PostgreSQL also the job
+    queue tables of `b2bsync worker`)."""
     shown = display_url(database_url)
     try:
-        before, after = asyncio.run(_upgrade(database_url, revision))
+        before, after, jobs_created = asyncio.run(_upgrade(database_url, revision))
     except StoreError as error:
         raise _fail(str(error)) from None
-    except (SQLAlchemyError, OSError) as error:
+    except (SQLAlchemyError, OSError, ConnectorException) as error:
         raise _fail(f"cannot migrate {shown}: {_reason(error)}") from None
     if before == after:
         _out.print(f"{shown} is already at revision {after}.", highlight=False)
     else:
         _out.print(f"{shown} migrated from {before or 'empty'} to {after}.", highlight=False)
+    if jobs_created:
+        _out.print(
+            f"{shown}: created the job queue tables of `b2bsync worker`.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @db_app.command()

@@ -7,18 +7,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx2
 import typer
 from rich.console import Console
 
-from b2bsync.bigcommerce import BigCommerceClient
 from b2bsync.config import ConfigError, Settings, SyncOptions, load_settings
 from b2bsync.destinations.registry import ConfiguredDestination, build_destinations
 from b2bsync.domain.retry_schedule import RetrySchedule
 from b2bsync.store import Database, StoreError, display_url, head_revision
-from b2bsync.sync import CallCounter, SyncContext, SyncSettings
+from b2bsync.sync import SyncContext, SyncSettings
+from b2bsync.sync.fleet import Fleet
 from b2bsync.web.access import Access, AccessError, check_bind
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "fail",
     "load_or_exit",
     "open_database",
+    "open_fleet",
     "out",
     "store_or_exit",
     "sync_context",
@@ -126,23 +127,14 @@ async def open_database(url: str) -> Database:
 
 
 @asynccontextmanager
-async def sync_context(
-    settings: Settings,
-    *,
-    engine: SyncSettings | None = None,
-    on_response: Callable[[httpx2.Response], Awaitable[None]] | None = None,
-) -> AsyncIterator[SyncContext]:
-    """A `SyncContext` for the configured store with its database and destinations; everything
-    is closed when the block ends. Every API call is counted in `ctx.calls`."""
+async def open_fleet(settings: Settings) -> AsyncIterator[Fleet]:
+    """Every configured store with the ledger database and destinations they share; all is
+    closed when the block ends. A bad setting exits 2 naming it."""
     try:
-        store = settings.bigcommerce()
+        stores = {entry.store_hash: entry for entry in settings.store_entries()}
         destinations: list[ConfiguredDestination] = build_destinations(settings.destinations)
     except ConfigError as error:
         raise fail(str(error), 2) from None
-    counter = CallCounter()
-    hooks: dict[str, list[Callable[..., Any]]] = {"request": [counter.on_request]}
-    if on_response is not None:
-        hooks["response"] = [on_response]
     try:
         database = await open_database(settings.database_url)
     except typer.Exit:
@@ -150,18 +142,30 @@ async def sync_context(
             await configured.destination.aclose()
         raise
     try:
-        async with httpx2.AsyncClient(event_hooks=hooks, timeout=store.timeout_s) as http:
-            client = BigCommerceClient.from_settings(store, http_client=http)
-            yield SyncContext(
-                store=store.store_hash,
-                client=client,
-                db=database,
-                destinations=tuple(destinations),
-                settings=engine or sync_settings(settings.sync),
-                calls=counter,
-                writeback_rules=settings.writeback_rules,
-            )
+        yield Fleet(
+            db=database,
+            destinations=tuple(destinations),
+            stores=stores,
+            engine=sync_settings(settings.sync),
+            writeback_rules=settings.writeback_rules,
+        )
     finally:
         for configured in destinations:
             await configured.destination.aclose()
         await database.close()
+
+
+@asynccontextmanager
+async def sync_context(
+    settings: Settings,
+    *,
+    engine: SyncSettings | None = None,
+    on_response: Callable[[httpx2.Response], Awaitable[None]] | None = None,
+) -> AsyncIterator[SyncContext]:
+    """A `SyncContext` for the configured store (the first of `[[stores]]`) with its database
+    and destinations; everything is closed when the block ends. Every API call is counted in
+    `ctx.calls`."""
+    async with open_fleet(settings) as fleet:
+        store = fleet.store_hashes[0]
+        async with fleet.context(store, engine=engine, on_response=on_response) as ctx:
+            yield ctx

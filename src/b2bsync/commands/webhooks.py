@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx2
 import typer
 import uvicorn
+from fastapi import FastAPI
 from pydantic import SecretStr
 from rich.table import Table
 
@@ -33,6 +34,7 @@ from b2bsync.config import ConfigError, Settings
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database
 from b2bsync.store.webhooks import WebhookRepository
+from b2bsync.sync.context import SyncContext
 from b2bsync.sync.intake import IntakeSettings, WebhookIntake
 from b2bsync.sync.microbatch import MicroBatcher
 from b2bsync.sync.watchdog import Watchdog
@@ -57,7 +59,18 @@ SIGNING_SECRET_ENV = "BIGCOMMERCE_CLIENT_SECRET"  # noqa: S105 (a variable name)
 """The app's client secret; with it, callbacks must also carry a valid Standard Webhooks
 signature."""
 
-__all__ = ["webhooks_app"]
+__all__ = [
+    "Service",
+    "make_intake",
+    "serve_app",
+    "serving_app",
+    "webhook_secret",
+    "webhook_sync",
+    "webhooks_app",
+]
+
+Service = Callable[[], Coroutine[Any, Any, None]]
+"""A long-running coroutine the web app starts and stops with itself."""
 
 webhooks_app = typer.Typer(
     help="Install b2bsync's BigCommerce webhooks and serve their intake.", no_args_is_help=True
@@ -74,7 +87,8 @@ SecretDirOption = Annotated[
 ]
 
 
-def _secret(store: str, directory: Path) -> WebhookSecret:
+def webhook_secret(store: str, directory: Path) -> WebhookSecret:
+    """The store's webhook secret (created on first use); exit 2 when its file is unusable."""
     try:
         return load_or_create_secret(secret_path(store, directory))
     except (SecretFileError, OSError) as error:
@@ -107,7 +121,7 @@ def install(
     configure_logging()
     settings = load_or_exit(config)
     store = store_or_exit(settings)
-    secret = _secret(store, secret_dir)
+    secret = webhook_secret(store, secret_dir)
 
     async def run() -> None:
         async with _client_and_db(settings) as (client, db):
@@ -190,6 +204,53 @@ def uninstall(
         raise fail(str(error)) from None
 
 
+def make_intake(
+    db: Database, store: str, secret: WebhookSecret, on_accepted: Callable[[], None] | None
+) -> WebhookIntake:
+    """The intake of `store`'s callbacks (signed too when BIGCOMMERCE_CLIENT_SECRET is set)."""
+    return WebhookIntake(
+        db,
+        IntakeSettings(
+            store=store,
+            secret=secret.value,
+            header=secret.header,
+            signing_secret=os.environ.get(SIGNING_SECRET_ENV) or None,
+        ),
+        on_accepted=on_accepted,
+    )
+
+
+def webhook_sync(ctx: SyncContext, secret: WebhookSecret) -> tuple[WebhookIntake, list[Service]]:
+    """The intake and the sync it drives for one store: micro-batches on callbacks, the
+    safety-net poll at the interval the watchdog sets, and delivery."""
+    watchdog = Watchdog(ctx.client, ctx.db, ctx.store)
+    batcher = MicroBatcher(ctx, poll_interval=watchdog.poll_interval)
+    intake = make_intake(ctx.db, ctx.store, secret, batcher.wake)
+    return intake, [batcher.run, watchdog.run]
+
+
+def serving_app(
+    settings: Settings,
+    *,
+    intake: WebhookIntake | None,
+    services: Sequence[Service],
+    dashboard: Dashboard,
+) -> FastAPI:
+    """`create_app` with the intake, services and dashboard, plus the ERP push endpoint when
+    B2BSYNC_PUSH_TOKEN is set."""
+    app = create_app(intake=intake, services=services, dashboard=dashboard)
+    push_token = os.environ.get(PUSH_TOKEN_ENV)
+    if push_token:
+        app.include_router(inbound_router(lambda: sync_context(settings), SecretStr(push_token)))
+    return app
+
+
+async def serve_app(app: FastAPI, host: str, port: int) -> None:
+    """Serve `app` with uvicorn until SIGINT/SIGTERM."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    await server.serve()
+
+
 @webhooks_app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -204,41 +265,18 @@ def serve(
     configure_logging()
     settings = load_or_exit(config)
     store = store_or_exit(settings)
-    secret = _secret(store, secret_dir)
+    secret = webhook_secret(store, secret_dir)
     access = dashboard_access_or_exit(host)
 
     async def run() -> None:
         async with sync_context(settings) as ctx:
-            watchdog = Watchdog(ctx.client, ctx.db, store)
-            batcher = MicroBatcher(ctx, poll_interval=watchdog.poll_interval)
-            intake = WebhookIntake(
-                ctx.db,
-                IntakeSettings(
-                    store=store,
-                    secret=secret.value,
-                    header=secret.header,
-                    signing_secret=os.environ.get(SIGNING_SECRET_ENV) or None,
-                ),
-                on_accepted=batcher.wake,
-            )
+            intake, services = webhook_sync(ctx, secret)
             dashboard = Dashboard(
-                db=ctx.db,
-                access=access,
-                contexts=single_store(ctx),
-                settings=settings,
-                store=store,
+                db=ctx.db, access=access, contexts=single_store(ctx), settings=settings, store=store
             )
-            app = create_app(
-                intake=intake, services=(batcher.run, watchdog.run), dashboard=dashboard
-            )
-            push_token = os.environ.get(PUSH_TOKEN_ENV)
-            if push_token:
-                app.include_router(
-                    inbound_router(lambda: sync_context(settings), SecretStr(push_token))
-                )
-            server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+            app = serving_app(settings, intake=intake, services=services, dashboard=dashboard)
             out.print(f"intake at {intake_url(f'http://{host}:{port}')}", highlight=False)
             out.print(f"dashboard at http://{host}:{port}/", highlight=False)
-            await server.serve()
+            await serve_app(app, host, port)
 
     asyncio.run(run())

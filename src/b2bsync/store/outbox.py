@@ -149,7 +149,13 @@ class OutboxRepository:
         return added
 
     async def claim_due(
-        self, destination: str, limit: int, now: datetime, lease: timedelta
+        self,
+        destination: str,
+        limit: int,
+        now: datetime,
+        lease: timedelta,
+        *,
+        store: str | None = None,
     ) -> list[OutboxRow]:
         """Lease up to `limit` due rows of `destination` until `now + lease`, oldest due first.
 
@@ -157,7 +163,7 @@ class OutboxRepository:
         locked (`FOR UPDATE SKIP LOCKED`); on SQLite write transactions are serial and the
         UPDATE re-checks the lease. A row whose lease ran out (its worker died) is due again.
         An order's later version waits while an earlier one is still pending for the same
-        destination, so versions arrive in order.
+        destination, so versions arrive in order. `store` limits the claim to that store's rows.
         """
         earlier = outbox.alias("earlier")
         earlier_pending = exists().where(
@@ -172,6 +178,7 @@ class OutboxRepository:
             outbox.c.state == OutboxState.PENDING.value,
             outbox.c.next_attempt_at <= now,
             _claimable(now),
+            *([outbox.c.store == store] if store is not None else []),
         )
         candidates = (
             select(outbox.c.id)

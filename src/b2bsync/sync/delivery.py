@@ -57,7 +57,7 @@ async def _send(
 
 
 async def deliver_due(ctx: SyncContext, now: datetime) -> DeliverySummary:
-    """Deliver every row due at `now`, destination by destination, batch by batch.
+    """Deliver every row of the store due at `now`, destination by destination, batch by batch.
 
     Rows are claimed as of `now`, so a row that fails gets a later `next_attempt_at` and is
     not tried again in this call: the loop always ends.
@@ -68,7 +68,11 @@ async def deliver_due(ctx: SyncContext, now: datetime) -> DeliverySummary:
         while True:
             async with ctx.db.transaction() as tx:
                 rows = await tx.outbox.claim_due(
-                    configured.name, ctx.settings.delivery_batch, now, ctx.settings.lease
+                    configured.name,
+                    ctx.settings.delivery_batch,
+                    now,
+                    ctx.settings.lease,
+                    store=ctx.store,
                 )
             if not rows:
                 break

@@ -31,7 +31,7 @@ from b2bsync.sync.poller import ARCHIVED_STREAM, ORDERS_STREAM, scan_orders
 from b2bsync.sync.runner import RunSummary, run_once
 from b2bsync.sync.streams import scan_metafields
 
-__all__ = ["BatchSettings", "BatchSummary", "MicroBatcher", "process_feed"]
+__all__ = ["BatchSettings", "BatchSummary", "MicroBatcher", "poll_round", "process_feed"]
 
 log = structlog.get_logger("b2bsync.microbatch")
 
@@ -113,6 +113,17 @@ async def process_feed(
     return BatchSummary(len(items), len(read), processed, delivery, ctx.calls.count - before)
 
 
+async def poll_round(ctx: SyncContext, settings: BatchSettings = BatchSettings()) -> RunSummary:
+    """The safety net: take the store's open change-feed rows, run the full poll (`run_once`:
+    every stream, both scans, re-checks, delivery, write-back), then acknowledge the rows the
+    poll covered. Rows of a process killed in between stay leased and are taken again."""
+    items = await _claim(ctx, settings)
+    summary = await run_once(ctx)
+    if items:
+        await _ack(ctx, items)
+    return summary
+
+
 class MicroBatcher:
     """Runs batches when the intake wakes it, and the full poll every `poll_interval()` seconds.
 
@@ -142,12 +153,8 @@ class MicroBatcher:
         self._wake.set()
 
     async def poll_round(self) -> RunSummary:
-        """The safety net: take the open rows, run the full poll (every stream, both scans,
-        re-checks, delivery), then acknowledge the rows the poll covered."""
-        items = await _claim(self.ctx, self.settings)
-        summary = await run_once(self.ctx)
-        if items:
-            await _ack(self.ctx, items)
+        """`poll_round` for this batcher's store, counted in `polls`."""
+        summary = await poll_round(self.ctx, self.settings)
         self.polls += 1
         return summary
 

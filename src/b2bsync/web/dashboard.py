@@ -10,9 +10,10 @@ from b2bsync.bigcommerce.governor import GovernorRegistry, default_registry
 from b2bsync.config import Settings
 from b2bsync.store import Database
 from b2bsync.sync.context import SyncContext
+from b2bsync.sync.fleet import Fleet
 from b2bsync.web.access import Access
 
-__all__ = ["Dashboard", "StoreContexts", "single_store"]
+__all__ = ["Dashboard", "StoreContexts", "fleet_dashboard", "single_store"]
 
 StoreContexts = Callable[[str], AbstractAsyncContextManager[SyncContext]]
 """Opens the `SyncContext` of a store hash for one action; raises `KeyError` for a store the
@@ -48,3 +49,22 @@ def single_store(ctx: SyncContext) -> StoreContexts:
         return opened()
 
     return contexts
+
+
+def fleet_dashboard(fleet: Fleet, access: Access, settings: Settings) -> Dashboard:
+    """The dashboard of a process serving every store of `fleet`: an action opens the store's
+    context for its own duration; a single store is shown first."""
+
+    def contexts(store: str) -> AbstractAsyncContextManager[SyncContext]:
+        if store not in fleet.stores:
+            raise KeyError(store)
+        return fleet.context(store)
+
+    hashes = fleet.store_hashes
+    return Dashboard(
+        db=fleet.db,
+        access=access,
+        contexts=contexts,
+        settings=settings,
+        store=hashes[0] if len(hashes) == 1 else None,
+    )

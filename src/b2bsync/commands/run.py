@@ -1,0 +1,135 @@
+"""`b2bsync run --role web|worker|all`: the production entry point.
+
+- `all`: one process does everything: a sync loop per store (`run_forever`), or for a single
+  store with a webhook secret the intake-driven sync of `webhooks serve`; plus the web app.
+- `web`: the web app only (intake, push endpoint, dashboard); callbacks queue a worker job for
+  their store. The sync runs in workers, so it needs PostgreSQL.
+- `worker`: the procrastinate workers of `b2bsync worker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from contextlib import AsyncExitStack
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from b2bsync.commands.runtime import (
+    ConfigOption,
+    dashboard_access_or_exit,
+    load_or_exit,
+    open_fleet,
+    out,
+)
+from b2bsync.commands.webhooks import (
+    SecretDirOption,
+    Service,
+    make_intake,
+    serve_app,
+    serving_app,
+    webhook_secret,
+    webhook_sync,
+)
+from b2bsync.commands.worker import ConcurrencyOption, HeartbeatOption, run_workers, worker_app
+from b2bsync.config import Settings
+from b2bsync.observability import configure_logging
+from b2bsync.sync.fleet import Fleet
+from b2bsync.sync.intake import WebhookIntake
+from b2bsync.sync.runner import run_forever
+from b2bsync.sync.webhooks_install import DEFAULT_SECRET_DIR, WebhookSecret, secret_path
+from b2bsync.web.access import Access
+from b2bsync.web.dashboard import fleet_dashboard
+from b2bsync.workers import WorkerApp
+
+__all__ = ["Role", "run"]
+
+
+class Role(StrEnum):
+    """What this process does."""
+
+    WEB = "web"
+    WORKER = "worker"
+    ALL = "all"
+
+
+def _intake_secret(fleet: Fleet, secret_dir: Path) -> WebhookSecret | None:
+    """The webhook secret when there is one store and `webhooks install` made its secret."""
+    if len(fleet.stores) != 1:
+        return None
+    store = fleet.store_hashes[0]
+    return webhook_secret(store, secret_dir) if secret_path(store, secret_dir).is_file() else None
+
+
+async def _run_all(
+    settings: Settings, access: Access, host: str, port: int, secret_dir: Path
+) -> None:
+    async with open_fleet(settings) as fleet, AsyncExitStack() as stack:
+        secret = _intake_secret(fleet, secret_dir)
+        intake: WebhookIntake | None = None
+        services: list[Service] = []
+        if secret is not None:
+            ctx = await stack.enter_async_context(fleet.context(fleet.store_hashes[0]))
+            intake, services = webhook_sync(ctx, secret)
+        else:
+            for store in fleet.store_hashes:
+                ctx = await stack.enter_async_context(fleet.context(store))
+                services.append(functools.partial(run_forever, ctx, settings.sync.poll_interval_s))
+        out.print(
+            f"b2bsync on http://{host}:{port}: syncing {len(fleet.stores)} store(s)"
+            + (" with the webhook intake" if intake is not None else ""),
+            highlight=False,
+        )
+        dashboard = fleet_dashboard(fleet, access, settings)
+        app = serving_app(settings, intake=intake, services=services, dashboard=dashboard)
+        await serve_app(app, host, port)
+
+
+async def _run_web(
+    settings: Settings, access: Access, jobs: WorkerApp, host: str, port: int, secret_dir: Path
+) -> None:
+    pending: set[asyncio.Task[Any]] = set()
+
+    def queue_round(store: str) -> None:
+        task = asyncio.create_task(jobs.defer_sync(store))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    async with open_fleet(settings) as fleet, jobs.app.open_async():
+        secret = _intake_secret(fleet, secret_dir)
+        intake = None
+        if secret is not None:
+            store = fleet.store_hashes[0]
+            intake = make_intake(fleet.db, store, secret, functools.partial(queue_round, store))
+        out.print(f"b2bsync web on http://{host}:{port}; workers do the sync", highlight=False)
+        dashboard = fleet_dashboard(fleet, access, settings)
+        app = serving_app(settings, intake=intake, services=(), dashboard=dashboard)
+        await serve_app(app, host, port)
+
+
+def run(
+    role: Annotated[Role, typer.Option("--role", help="web, worker, or all (one process).")] = (
+        Role.ALL
+    ),
+    host: Annotated[str, typer.Option(help="Interface the web app listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the web app listens on.")] = 8000,
+    concurrency: ConcurrencyOption = 4,
+    heartbeat_s: HeartbeatOption = 10.0,
+    secret_dir: SecretDirOption = DEFAULT_SECRET_DIR,
+    config: ConfigOption = None,
+) -> None:
+    """Run b2bsync: everything in one process (all), or the web app and workers apart."""
+    settings = load_or_exit(config)
+    configure_logging(json_lines=role is not Role.ALL)
+    if role is Role.WORKER:
+        asyncio.run(run_workers(worker_app(settings, heartbeat_s), concurrency))
+        return
+    access = dashboard_access_or_exit(host)
+    if role is Role.WEB:
+        # The jobs' queue lives in PostgreSQL: another database fails here, naming it.
+        asyncio.run(_run_web(settings, access, worker_app(settings), host, port, secret_dir))
+    else:
+        asyncio.run(_run_all(settings, access, host, port, secret_dir))

@@ -1,0 +1,113 @@
+"""`[[stores]]`: several stores in one configuration, tokens from the environment or secrets
+files, destinations per store, and one-line errors naming the bad setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from b2bsync.config import ConfigError, load_settings
+
+DESTINATIONS = """
+[[destinations]]
+name = "erp"
+type = "jsonl"
+path = "erp.jsonl"
+
+[[destinations]]
+name = "audit"
+type = "jsonl"
+path = "audit.jsonl"
+"""
+
+
+def _config(tmp_path: Path, stores: str) -> Path:
+    path = tmp_path / "b2bsync.toml"
+    path.write_text(DESTINATIONS + stores, encoding="utf-8")
+    return path
+
+
+def test_stores_take_tokens_from_the_environment_and_secret_files(tmp_path: Path) -> None:
+    secret = tmp_path / "beta.token"
+    secret.write_text("beta-token\n", encoding="utf-8")
+    path = _config(
+        tmp_path,
+        f"""
+[[stores]]
+hash = "alpha"
+access_token = "${{ALPHA_TOKEN}}"
+
+[[stores]]
+hash = "beta"
+access_token_file = "{secret}"
+destinations = ["audit"]
+api_url = "http://127.0.0.1:9"
+""",
+    )
+    # The environment's single-store settings never leak into a [[stores]] entry.
+    env = {"ALPHA_TOKEN": "alpha-token", "B2B_ACCESS_TOKEN": "someone-elses"}
+    settings = load_settings(path, environ=env)
+    alpha, beta = settings.store_entries()
+    assert (alpha.store_hash, beta.store_hash) == ("alpha", "beta")
+    assert alpha.connection.access_token.get_secret_value() == "alpha-token"
+    assert alpha.connection.b2b_token.get_secret_value() == "alpha-token"
+    assert beta.connection.access_token.get_secret_value() == "beta-token"
+    assert beta.connection.api_url == "http://127.0.0.1:9"
+    assert alpha.destinations is None
+    assert beta.destinations == ("audit",)
+    assert settings.store_configured
+    assert "beta-token" not in repr(beta)
+
+
+def test_without_stores_the_single_store_is_the_only_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIGCOMMERCE_STORE_HASH", "solo")
+    monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "solo-token")
+    (entry,) = load_settings(environ={}).store_entries()
+    assert entry.store_hash == "solo"
+    assert entry.destinations is None
+
+
+@pytest.mark.parametrize(
+    ("stores", "message"),
+    [
+        ('[[stores]]\naccess_token = "t"\n', "stores[0].hash is not set"),
+        ('[[stores]]\nhash = "a"\n', "stores[0].access_token is not set"),
+        ('[[stores]]\nhash = "a b"\naccess_token = "t"\n', "stores[0].hash is malformed"),
+        ('[[stores]]\nhash = "a"\naccess_token = "t"\nplan = "x"\n', "stores[0].plan is not a"),
+        ('[[stores]]\nhash = "a"\naccess_token = "${NOPE}"\n', "refers to ${NOPE}"),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\ndestinations = ["erp", "crm"]\n',
+            "stores[0].destinations names 'crm', which is not a destination",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\n[[stores]]\nhash = "a"\n'
+            'access_token = "u"\n',
+            "stores[1].hash 'a' is listed twice",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token_file = "/nonexistent/token"\n',
+            "stores[0].access_token_file: cannot read /nonexistent/token",
+        ),
+        ("stores = 3\n", "stores must be a non-empty array of tables"),
+    ],
+)
+def test_a_bad_store_setting_is_named_in_one_line(
+    tmp_path: Path, stores: str, message: str
+) -> None:
+    path = _config(tmp_path, "") if stores.startswith("stores =") else _config(tmp_path, stores)
+    if stores.startswith("stores ="):
+        path.write_text(stores + DESTINATIONS, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, environ={})
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_single_store_commands_use_the_first_store(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        '[[stores]]\nhash = "first"\naccess_token = "t1"\n'
+        '[[stores]]\nhash = "second"\naccess_token = "t2"\n',
+    )
+    assert load_settings(path, environ={}).bigcommerce().store_hash == "first"
