@@ -1,10 +1,11 @@
 # The two supported entry points are `make demo` and `make test`; both build ./.venv first.
+# `make bench` runs the benchmarks (never part of `make test`; BENCH_ARGS passes options).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check clean
+.PHONY: demo test bench lint typecheck check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS) 2> benchmarks/bench.log
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -110,6 +110,7 @@ class Sandbox:
     base_url: str
     plan: str
     orders: int
+    pid: int
 
     @property
     def store_url(self) -> str:
@@ -176,7 +177,7 @@ def sandbox(
                 break
         if not base_url:
             raise SystemExit("the sandbox did not start")
-        yield Sandbox(base_url, plan, orders)
+        yield Sandbox(base_url, plan, orders, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=60)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+FULL_STEADY_S = 600
+FULL_ENGINE_ORDERS = 100_000
+
 
 def _s(seconds: float | None) -> str:
     if seconds is None:
@@ -40,6 +43,13 @@ def _api(section: dict[str, Any]) -> list[str]:
         f"    {section['rate_limit_formula']}",
         "",
     ]
+    if max(size["orders"] for size in section["sizes"]) < FULL_ENGINE_ORDERS:
+        lines += [
+            f"The runner's default sizes are 10,000 and {FULL_ENGINE_ORDERS:,} orders "
+            "(`--sizes`); this session ran only the sizes below to fit its time. Section 4 "
+            f"derives a {FULL_ENGINE_ORDERS:,}-order backfill from measured calls per order.",
+            "",
+        ]
     for size in section["sizes"]:
         floor, ours = size["floor"], size["b2bsync"]
         ref, full = size["reference"], size["complete"]
@@ -80,10 +90,10 @@ def _api(section: dict[str, Any]) -> list[str]:
             f" | ≥ {full['derived']['seconds_ratio_to_b2bsync']}× time |",
             "",
             f"b2bsync: {ours['calls_over_floor']}× the floor ({ours['calls_above_floor']} calls "
-            "above it: the invoice, payment and company streams and the archived-order scan, "
-            "which the floor does not count, and one empty page per list to see its end); "
-            f"its own rate-limit bound is {_s(ours['rate_limit_bound_s'])}, so its wall time "
-            f"is set by the engine, not the quota; {_spread(ours['orders_per_s'], ' orders/s')}.",
+            "above it; it also reads the invoice, payment, company and archived-order lists, "
+            "which the floor leaves out, and asks for the empty page that ends a list). Its own "
+            f"rate-limit bound is {_s(ours['rate_limit_bound_s'])}: its wall time is set by "
+            f"the engine ({_spread(ours['orders_per_s'], ' orders/s')}), not by the quota.",
             "",
         ]
     return lines
@@ -98,6 +108,16 @@ def _steady(section: dict[str, Any]) -> list[str]:
         "the order's creation (or its `orderType` metafield, if later) to the `sql` "
         "destination's commit. Polling only polls every "
         f"{section['poll_interval_s']:g} s (`b2bsync sync`'s default).",
+        *(
+            []
+            if section["duration_s"] >= FULL_STEADY_S
+            else [
+                "",
+                f"The issue's workload runs {FULL_STEADY_S // 60} minutes (`--duration "
+                f"{FULL_STEADY_S}`, the runner's default); this session ran "
+                f"{section['duration_s']:g} s per run to fit its time.",
+            ]
+        ),
         "",
         "| mode | orders | calls per order | p50 | p99 |",
         "|---|---|---|---|---|",
@@ -118,6 +138,17 @@ def _engine(section: dict[str, Any]) -> list[str]:
         "stream, classify, hash, ledger, outbox, delivery to a `sql` destination on the same "
         "database. CPU and peak RSS are those of the backfill process (`resource.getrusage`); "
         "the sandbox runs in its own process and is not counted.",
+        *(
+            []
+            if section["orders"] >= FULL_ENGINE_ORDERS
+            else [
+                "",
+                f"The issue asks for a {FULL_ENGINE_ORDERS:,}-order backfill (the runner's "
+                f"default, `--engine-orders`); {section['orders']:,} orders is the largest that "
+                "fitted this session, so the peak RSS is that of a "
+                f"{section['orders']:,}-order backfill.",
+            ]
+        ),
         "",
         "| database | orders/s | CPU s per 1,000 orders | peak RSS | wall time |",
         "|---|---|---|---|---|",
@@ -146,7 +177,8 @@ def _plans(section: dict[str, Any]) -> list[str]:
         "latency, measured; the lower bound is the rate limit's for the calls it made. "
         f"For {target:,} orders the calls are **derived** from the measured calls per order "
         "(per quota), and the two bounds are the rate limit's for them and the engine's "
-        f"({target:,} / the measured orders/s).",
+        f"({target:,} / the measured orders/s). The sandbox's `--time-scale` scales only "
+        "webhook retry delays, not rate-limit windows, so nothing here is time-compressed.",
         "",
         "| plan | measured wall time | calls | rate-limit bound | "
         f"derived for {target:,}: rate-limit bound | engine bound |",
