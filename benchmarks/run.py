@@ -247,21 +247,26 @@ def _drop_bench_databases(admin_url: str) -> None:
 
 
 def engine_cost(args: argparse.Namespace) -> dict[str, Any]:
-    """Workload 3: SQLite and PostgreSQL against one zero-latency, unlimited sandbox."""
+    """Workload 3: SQLite and PostgreSQL, each against a zero-latency, unlimited sandbox."""
     backends: dict[str, Any] = {}
     with sandbox(args.engine_orders, plan="unlimited", seed=args.seed) as running:
         backends["sqlite"] = _b2bsync_runs(running, args.runs)
+    try:
+        psycopg.connect(args.postgres_url, connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        backends["postgresql"] = {"skipped": f"PostgreSQL unreachable: {error}"}
+        return {"orders": args.engine_orders, "plan": "unlimited", "latency_ms": 0, **backends}
+    orders = args.postgres_orders or args.engine_orders
+    with sandbox(orders, plan="unlimited", seed=args.seed) as running:
         try:
-            psycopg.connect(args.postgres_url, connect_timeout=3).close()
-        except psycopg.OperationalError as error:
-            backends["postgresql"] = {"skipped": f"PostgreSQL unreachable: {error}"}
-        else:
-            try:
-                backends["postgresql"] = _b2bsync_runs(
-                    running, args.runs, _fresh_postgres(args.postgres_url)
-                )
-            finally:
-                _drop_bench_databases(args.postgres_url)
+            backends["postgresql"] = _b2bsync_runs(
+                running, args.runs, _fresh_postgres(args.postgres_url)
+            )
+        finally:
+            _drop_bench_databases(args.postgres_url)
+    with psycopg.connect(args.postgres_url) as admin:
+        autovacuum = admin.execute("SHOW autovacuum").fetchone()
+    backends["postgresql"]["autovacuum"] = autovacuum[0] if autovacuum else "unknown"
     return {"orders": args.engine_orders, "plan": "unlimited", "latency_ms": 0, **backends}
 
 
@@ -323,6 +328,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--history", type=int, default=500)
     parser.add_argument("--poll-interval", type=float, default=30.0)
     parser.add_argument("--engine-orders", type=int, default=100_000)
+    parser.add_argument(
+        "--postgres-orders",
+        type=int,
+        default=None,
+        help="Orders for the PostgreSQL engine runs (default: --engine-orders).",
+    )
     parser.add_argument(
         "--postgres-url", default=os.environ.get("B2BSYNC_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
     )
