@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from physics import rate_limit_seconds
+
 FULL_STEADY_S = 600
 FULL_ENGINE_ORDERS = 100_000
 
@@ -137,7 +139,7 @@ def _engine(section: dict[str, Any]) -> list[str]:
         f"Cold backfill of {section['orders']:,} orders, zero latency, no rate limit: every "
         "stream, classify, hash, ledger, outbox, delivery to a `sql` destination on the same "
         "database. CPU and peak RSS are those of the backfill process (`resource.getrusage`); "
-        "the sandbox runs in its own process and is not counted.",
+        "the sandbox and the PostgreSQL server run in their own processes and are not counted.",
         *(
             []
             if section["orders"] >= FULL_ENGINE_ORDERS
@@ -179,7 +181,21 @@ def _engine(section: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _plans(section: dict[str, Any]) -> list[str]:
+def _baselines_at(api: dict[str, Any], orders: int, plan: str) -> str:
+    """The baselines' rate-limit bound for `orders` on `plan`, from their measured calls per
+    order (per quota) in the largest API-efficiency size."""
+    size = max(api["sizes"], key=lambda size: size["orders"])
+    bounds = []
+    for name in ("reference", "complete"):
+        derived = size[name]["derived"]
+        per_store = derived["store_api"] / derived["orders"]
+        per_b2b = derived["b2b_api"] / derived["orders"]
+        bound = rate_limit_seconds(plan, round(per_store * orders), round(per_b2b * orders))
+        bounds.append(f"≥ {_s(bound)}")
+    return " / ".join(bounds)
+
+
+def _plans(section: dict[str, Any], api: dict[str, Any] | None) -> list[str]:
     target = section["target_orders"]
     lines = [
         "## 4. Backfill time at plan limits",
@@ -189,11 +205,15 @@ def _plans(section: dict[str, Any]) -> list[str]:
         f"For {target:,} orders the calls are **derived** from the measured calls per order "
         "(per quota), and the two bounds are the rate limit's for them and the engine's "
         f"({target:,} / the measured orders/s). The sandbox's `--time-scale` scales only "
-        "webhook retry delays, not rate-limit windows, so nothing here is time-compressed.",
+        "webhook retry delays, not rate-limit windows, so nothing here is time-compressed. "
+        "The baselines' column applies the same formula to their calls per order measured in "
+        "section 1 (B2B Edition's 150 requests a minute does not grow with the plan, so it "
+        "bounds (b) on pro and enterprise).",
         "",
         "| plan | measured wall time | calls | rate-limit bound | "
-        f"derived for {target:,}: rate-limit bound | engine bound |",
-        "|---|---|---|---|---|---|",
+        f"derived for {target:,}: rate-limit bound | engine bound |"
+        + (" baselines (a) / (b), derived rate-limit bound |" if api else ""),
+        "|---|---|---|---|---|---|" + ("---|" if api else ""),
     ]
     for plan, figures in section["plans"].items():
         derived = figures["derived_for_target"]
@@ -202,6 +222,7 @@ def _plans(section: dict[str, Any]) -> list[str]:
             f"{_s(figures['rate_limit_bound_s'])} | {_s(derived['rate_limit_bound_s'])} "
             f"({derived['store_api'] + derived['b2b_api']:,} calls) | "
             f"{_s(derived['engine_bound_s'])} |"
+            + (f" {_baselines_at(api, target, plan)} |" if api else "")
         )
     return [*lines, ""]
 
@@ -220,9 +241,20 @@ def render(results: dict[str, Any]) -> str:
         "it.",
         "",
     ]
-    sections = {"api": _api, "steady": _steady, "engine": _engine, "plans": _plans}
-    for name, section in results["workloads"].items():
-        lines += sections[name](section)
+    api = results["workloads"].get("api")
+    sections = {
+        "api": _api,
+        "steady": _steady,
+        "engine": _engine,
+        "plans": lambda section: _plans(section, api),
+    }
+    for name, write in sections.items():
+        section = results["workloads"].get(name)
+        if section is None:
+            continue
+        lines += write(section)
+        if section.get("note"):
+            lines += [section["note"], ""]
         lines += [
             f"Command: `{section['command']}` ({section['runs']} runs per figure, finished "
             f"{section['finished_at']}, took {_s(section['took_s'])}).",
