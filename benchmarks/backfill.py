@@ -1,15 +1,15 @@
-"""Cold backfill: API calls per order and orders/s, against a floor measured in the same run.
+"""Cold backfill: API calls per order, orders/s, CPU and memory, against the floor of the data.
 
 Starts `b2bsync sandbox serve` in its own process (its own CPU, like a real store) with
 `--orders` orders of history (the seed makes ~20-25 % of them invoice payments), the chosen
-plan and added latency, then, each with a fresh client:
+plan and added latency, then:
 
-1. the floor: one plain pass over `GET /v2/orders` (limit 250, with line items), the fewest
-   calls and the least time any sync needs just to read the orders;
-2. the cold backfill: a fresh SQLite ledger and `run_once` (every signal stream, the V2 scans,
-   classification, versions, re-checks), counting every request, retries included.
-
-It prints calls per order (target <= 0.03), orders/s, and both as ratios to the floor.
+1. the floor pass: one plain read of every list a sync needs (V2 orders with line items, 250 a
+   page; `orderType` metafields, 250 a page; B2B Edition order records, 200 a page), which
+   gives the data's shape and so the fewest calls the API allows for it (`physics.py`);
+2. the cold backfill, in a fresh process: an empty ledger, `run_once` (every signal stream, the
+   V2 scans, classification, versions, re-checks, delivery to a `sql` destination), counting
+   every request at the sandbox, with the process's CPU time and peak RSS.
 
     .venv/bin/python benchmarks/backfill.py [--orders 10000] [--latency-ms 50] [--plan standard]
 """
@@ -19,114 +19,84 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
-import subprocess
-import sys
+import multiprocessing
+import resource
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
 
-from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry
+from b2bsync.destinations import ConfiguredDestination, Route, SqlDestination
+from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database, OrderFilter
-from b2bsync.sync import CallCounter, SyncContext, SyncSettings, run_once
+from b2bsync.sync import SyncContext, SyncSettings, run_once
+from harness import STORE, Sandbox, api_client, sandbox
+from physics import B2B_PAGE, METAFIELD_PAGE, V2_PAGE, DataShape, floor_calls
 
-TOKEN = "bench-token"
-STORE = "benchstore"
 TARGET_CALLS_PER_ORDER = 0.03
 
 
-@dataclass(frozen=True)
-class Sandbox:
-    base_url: str
-
-
-@contextmanager
-def sandbox(orders: int, latency_ms: int, plan: str, seed: int) -> Iterator[Sandbox]:
-    """`b2bsync sandbox serve` on a free port until the block ends."""
-    command = [
-        str(Path(sys.executable).with_name("b2bsync")),
-        "sandbox",
-        "serve",
-        "--port=0",
-        f"--orders={orders}",
-        f"--latency-ms={latency_ms}",
-        f"--plan={plan}",
-        f"--seed={seed}",
-        f"--store-hash={STORE}",
-        f"--token={TOKEN}",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        base_url = ""
-        for line in process.stdout:
-            if found := re.search(r"listening on (http://\S+)", line):
-                base_url = found.group(1)
-            if line.startswith("B2B API:"):
-                break
-        if not base_url:
-            raise SystemExit("the sandbox did not start")
-        yield Sandbox(base_url)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def client(base_url: str, http: httpx2.AsyncClient) -> BigCommerceClient:
-    return BigCommerceClient(
-        store_hash=STORE,
-        access_token=TOKEN,
-        api_url=base_url,
-        b2b_api_url=f"{base_url}/b2b",
-        http_client=http,
-        governors=GovernorRegistry(),
-    )
-
-
-async def floor_pass(base_url: str) -> dict[str, float]:
-    """One plain listing of every order: the least any sync must do."""
-    counter = CallCounter()
-    async with httpx2.AsyncClient(
-        event_hooks={"request": [counter.on_request]}, timeout=60
-    ) as http:
-        api = client(base_url, http)
-        started = time.perf_counter()
+async def _read_shape(base_url: str) -> DataShape:
+    async with httpx2.AsyncClient(timeout=120) as http:
+        api = api_client(base_url, http)
         orders = 0
         page = 1
         while True:
             batch = await api.orders.page(
-                {"include": "consignments.line_items", "sort": "id:asc"}, page=page, limit=250
+                {"include": "consignments.line_items", "sort": "id:asc"}, page=page, limit=V2_PAGE
             )
             orders += len(batch)
-            if len(batch) < 250:
+            if len(batch) < V2_PAGE:
                 break
             page += 1
-        seconds = time.perf_counter() - started
-    return {"orders": orders, "calls": counter.count, "seconds": seconds}
+        metafields = 0
+        async for _ in api.metafields.iterate_all(
+            {"key": ORDER_TYPE_METAFIELD_KEY}, page_size=METAFIELD_PAGE
+        ):
+            metafields += 1
+        since = datetime.now(UTC) - SyncSettings().backfill
+        b2b_records = 0
+        async for _ in api.b2b.orders({"minModified": since}, page_size=B2B_PAGE):
+            b2b_records += 1
+    return DataShape(orders, metafields, b2b_records)
 
 
-async def cold_backfill(base_url: str, workdir: Path) -> dict[str, Any]:
-    """`run_once` into an empty ledger: the first sync of a store."""
-    counter = CallCounter()
-    database = Database(f"sqlite:///{workdir}/ledger.db")
+def floor_pass(running: Sandbox) -> dict[str, Any]:
+    """Read every list once at its largest page: the data's shape, the floor computed from it,
+    and the calls and time the pass itself took."""
+    running.reset()
+    started = time.perf_counter()
+    shape = asyncio.run(_read_shape(running.base_url))
+    seconds = time.perf_counter() - started
+    return {
+        "shape": {
+            "orders": shape.orders,
+            "metafields": shape.metafields,
+            "b2b_records": shape.b2b_records,
+        },
+        "floor": floor_calls(shape),
+        "pass_calls": running.calls().as_dict(),
+        "pass_seconds": round(seconds, 3),
+    }
+
+
+async def cold_backfill(base_url: str, database_url: str, erp_url: str) -> dict[str, Any]:
+    """`run_once` into an empty ledger with a `sql` destination: the first sync of a store."""
+    database = Database(database_url)
     await database.upgrade()
+    sql = SqlDestination("sql", url=erp_url)
     try:
-        async with httpx2.AsyncClient(
-            event_hooks={"request": [counter.on_request]}, timeout=60
-        ) as http:
+        async with httpx2.AsyncClient(timeout=120) as http:
             ctx = SyncContext(
                 store=STORE,
-                client=client(base_url, http),
+                client=api_client(base_url, http),
                 db=database,
+                destinations=(ConfiguredDestination("sql", Route(), sql),),
                 settings=SyncSettings(),
-                calls=counter,
             )
             started = time.perf_counter()
             summary = await run_once(ctx)
@@ -134,45 +104,73 @@ async def cold_backfill(base_url: str, workdir: Path) -> dict[str, Any]:
         async with database.transaction(readonly=True) as tx:
             ledger = (await tx.ledger.list_orders(OrderFilter(store=STORE), page_size=1)).total
     finally:
+        await sql.aclose()
         await database.close()
     return {
         "orders": summary.poll.orders_read,
         "ledger_orders": ledger,
         "versions": summary.poll.processed.versions + summary.recheck.processed.versions,
         "pending": summary.poll.processed.pending,
-        "calls": counter.count,
+        "delivered": summary.delivery.delivered,
         "seconds": seconds,
     }
 
 
+def _backfill_in_this_process(base_url: str, database_url: str, erp_url: str) -> dict[str, Any]:
+    configure_logging()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    result = asyncio.run(cold_backfill(base_url, database_url, erp_url))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # ru_maxrss is in KiB on Linux; the process did nothing but this backfill.
+    return {**result, "cpu_s": cpu, "peak_rss_mib": after.ru_maxrss / 1024}
+
+
+def measured_backfill(
+    running: Sandbox, database_url: str | None = None, erp_url: str | None = None
+) -> dict[str, Any]:
+    """A cold backfill in a fresh process (so its CPU time and peak RSS are its own) against a
+    freshly reset sandbox; calls as the sandbox counted them. SQLite files in a temporary
+    directory unless URLs are given."""
+    running.reset()
+    with tempfile.TemporaryDirectory() as workdir:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
+            result = child.submit(
+                _backfill_in_this_process,
+                running.base_url,
+                database_url or f"sqlite:///{workdir}/ledger.db",
+                erp_url or f"sqlite:///{workdir}/erp.db",
+            ).result()
+    return {**result, "calls": running.calls().as_dict()}
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    with sandbox(args.orders, args.latency_ms, args.plan, args.seed) as running:
-        floor = asyncio.run(floor_pass(running.base_url))
-        with tempfile.TemporaryDirectory() as workdir:
-            backfill = asyncio.run(cold_backfill(running.base_url, Path(workdir)))
+    """Floor pass and one cold backfill against one sandbox."""
+    with sandbox(
+        args.orders, plan=args.plan, latency_ms=args.latency_ms, seed=args.seed
+    ) as running:
+        floor = floor_pass(running)
+        backfill = measured_backfill(running)
     orders = max(backfill["orders"], 1)
-    calls_per_order = backfill["calls"] / orders
-    floor_per_order = floor["calls"] / max(floor["orders"], 1)
-    rate = backfill["orders"] / backfill["seconds"]
-    floor_rate = floor["orders"] / floor["seconds"]
+    calls = backfill["calls"]["total"]
     return {
-        "store_orders": floor["orders"],
+        "store_orders": floor["shape"]["orders"],
         "plan": args.plan,
         "latency_ms": args.latency_ms,
         "backfill": backfill,
         "floor": floor,
-        "calls_per_order": round(calls_per_order, 4),
-        "floor_calls_per_order": round(floor_per_order, 4),
-        "calls_ratio_to_floor": round(calls_per_order / floor_per_order, 2),
-        "orders_per_s": round(rate, 1),
-        "floor_orders_per_s": round(floor_rate, 1),
-        "speed_ratio_to_floor": round(rate / floor_rate, 3),
+        "calls_per_order": round(calls / orders, 4),
+        "floor_calls_per_order": round(floor["floor"]["total"] / orders, 4),
+        "calls_ratio_to_floor": round(calls / max(floor["floor"]["total"], 1), 2),
+        "orders_per_s": round(backfill["orders"] / backfill["seconds"], 1),
         "target_calls_per_order": TARGET_CALLS_PER_ORDER,
-        "meets_target": calls_per_order <= TARGET_CALLS_PER_ORDER,
+        "meets_target": calls / orders <= TARGET_CALLS_PER_ORDER,
     }
 
 
 def main() -> None:
+    """Parse arguments, measure, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=int, default=50)
@@ -188,23 +186,21 @@ def main() -> None:
     backfill, floor = result["backfill"], result["floor"]
     print(
         f"Cold backfill of {backfill['orders']} orders ({args.plan} plan, "
-        f"{args.latency_ms} ms latency): {backfill['calls']} API calls in "
-        f"{backfill['seconds']:.1f} s"
+        f"{args.latency_ms} ms latency): {backfill['calls']['total']} API calls in "
+        f"{backfill['seconds']:.1f} s, {backfill['cpu_s']:.1f} CPU s, "
+        f"peak RSS {backfill['peak_rss_mib']:.0f} MiB"
     )
     print(
         f"  calls per order: {result['calls_per_order']:.4f} (target <= "
-        f"{TARGET_CALLS_PER_ORDER}; floor {result['floor_calls_per_order']:.4f}, "
-        f"ratio {result['calls_ratio_to_floor']:.2f}x) "
+        f"{TARGET_CALLS_PER_ORDER}; floor {result['floor_calls_per_order']:.4f} = "
+        f"{floor['floor']['total']} calls for {floor['shape']}, ratio "
+        f"{result['calls_ratio_to_floor']:.2f}x) "
         f"{'OK' if result['meets_target'] else 'ABOVE TARGET'}"
     )
     print(
-        f"  orders/s: {result['orders_per_s']:.1f} (plain V2 listing: "
-        f"{result['floor_orders_per_s']:.1f} in {floor['seconds']:.1f} s with {floor['calls']} "
-        f"calls; ratio {result['speed_ratio_to_floor']:.3f})"
-    )
-    print(
-        f"  ledger: {backfill['ledger_orders']} orders, {backfill['versions']} versions, "
-        f"{backfill['pending']} waiting for a signal"
+        f"  orders/s: {result['orders_per_s']:.1f}; ledger: {backfill['ledger_orders']} orders, "
+        f"{backfill['versions']} versions, {backfill['pending']} waiting for a signal, "
+        f"{backfill['delivered']} delivered to sql"
     )
 
 

@@ -12,28 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-TOKEN = "bench-token"
-STORE = "benchstore"
+from harness import TOKEN, machine, sandbox
+
 HOT_QUERY = "/v2/orders?limit=250&include=consignments.line_items&consignment_structure=object"
 SORTED_QUERY = HOT_QUERY + "&sort=date_modified:asc"
 BASELINE = "/v2/order_statuses"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_ready(base: str, deadline_s: float) -> None:
@@ -84,31 +74,16 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
 
 
 def measure(orders: int, seconds: int, connections: int) -> dict[str, object]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/stores/{STORE}"
-    command = [
-        str(Path(sys.executable).with_name("b2bsync")),
-        "sandbox",
-        "serve",
-        f"--port={port}",
-        f"--orders={orders}",
-        "--plan=unlimited",
-        f"--token={TOKEN}",
-        f"--store-hash={STORE}",
-    ]
     started = time.monotonic()
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
+    with sandbox(orders, plan="unlimited") as running:
+        base = running.store_url
         wait_ready(base, deadline_s=600)
         ready_s = time.monotonic() - started
-        memory_after_seed = rss_kib(server.pid)
+        memory_after_seed = rss_kib(running.pid)
         baseline = wrk(base + BASELINE, seconds, connections)
         hot = wrk(base + HOT_QUERY, seconds, connections)
         hot_sorted = wrk(base + SORTED_QUERY, seconds, connections)
-        memory = rss_kib(server.pid)
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
+        memory = rss_kib(running.pid)
     return {
         "orders": orders,
         "start_s": round(ready_s, 1),
@@ -131,16 +106,8 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    machine = f"{os.cpu_count()} cores, {platform_cpu()}"
     results = [measure(n, args.seconds, args.connections) for n in args.orders]
-    print(json.dumps({"machine": machine, "results": results}, indent=2))
-
-
-def platform_cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
+    print(json.dumps({"machine": machine(), "results": results}, indent=2))
 
 
 if __name__ == "__main__":

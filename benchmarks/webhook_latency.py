@@ -1,16 +1,20 @@
-"""Webhook latency: time from order creation to delivery in the `sql` destination, and API calls
-per order, under a steady stream of orders from the sandbox simulator.
+"""Steady state: time from order creation to delivery in the `sql` destination, and API calls
+per order, under a steady stream of orders from the sandbox simulator, with webhooks or with
+polling only.
 
 The sandbox runs in its own process (its own CPU, like a real store) and calls b2bsync's intake
-over loopback. b2bsync runs here as `b2bsync webhooks serve` does: intake, micro-batcher (one
-incremental scan per burst), safety-net poll, watchdog, delivery to a `sql` destination (SQLite).
+over loopback. With `--mode webhooks` b2bsync runs as `b2bsync webhooks serve` does: intake,
+micro-batcher (one incremental scan per burst), safety-net poll, watchdog, delivery to a `sql`
+destination (SQLite). With `--mode polling` no webhook is installed and the same batcher only
+polls, every `--poll-interval` seconds (`b2bsync sync`'s default is 30 s).
 Latency runs from the order's creation in the sandbox (or from when its `orderType` metafield
 appeared, if later: time deliberately held for classification is excluded) to the moment the
 outbox recorded the `sql` destination's commit. Calls are every request b2bsync sent after the
 initial backfill, divided by the orders created.
 
     .venv/bin/python benchmarks/webhook_latency.py [--orders-per-second 20] [--duration 60]
-        [--plan standard] [--metafield-delay-max 0.5] [--json]
+        [--plan standard] [--metafield-delay-max 0.5] [--mode webhooks|polling]
+        [--poll-interval 30] [--json]
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import socket
 import statistics
 import tempfile
 import threading
@@ -34,15 +37,15 @@ import httpx2
 import uvicorn
 from sqlalchemy import func, select
 
-from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry
 from b2bsync.destinations import ConfiguredDestination, Route, SqlDestination
+from b2bsync.domain.sync_state import SyncState
 from b2bsync.observability import configure_logging
 from b2bsync.sandbox.app import create_app as create_sandbox
 from b2bsync.sandbox.config import DelayRange, Plan, SandboxConfig
 from b2bsync.sandbox.seed import build_world
 from b2bsync.sandbox.simulator import STAFF_ACTION_SHARE
 from b2bsync.sandbox.world import StoreState
-from b2bsync.store import Database
+from b2bsync.store import Database, OrderFilter
 from b2bsync.store.schema import outbox
 from b2bsync.sync import CallCounter, SyncContext
 from b2bsync.sync.intake import IntakeSettings, WebhookIntake
@@ -50,19 +53,12 @@ from b2bsync.sync.microbatch import MicroBatcher
 from b2bsync.sync.watchdog import Watchdog
 from b2bsync.sync.webhooks_install import WebhookSecret, install_webhooks
 from b2bsync.web import create_app
+from harness import STORE, TOKEN, api_client, free_port
 
-TOKEN = "bench-token"
-STORE = "benchstore"
 SECRET = WebhookSecret("X-B2BSync-Webhook-Secret", "bench-secret-0123456789abcdef")
 TARGET_P50_S = 1.0
 TARGET_P99_S = 3.0
 TARGET_CALLS_PER_ORDER = 0.2
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Clock:
@@ -151,6 +147,12 @@ async def _undelivered(db: Database) -> int:
         )
 
 
+async def _pending(db: Database) -> int:
+    async with db.transaction(readonly=True) as tx:
+        filters = OrderFilter(store=STORE, sync_state=SyncState.PENDING_CLASSIFICATION)
+        return (await tx.ledger.list_orders(filters, page_size=1)).total
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
@@ -167,14 +169,7 @@ async def run(
     async with httpx2.AsyncClient(
         event_hooks={"request": [counter.on_request]}, timeout=30
     ) as http:
-        client = BigCommerceClient(
-            store_hash=STORE,
-            access_token=TOKEN,
-            api_url=base_url,
-            b2b_api_url=f"{base_url}/b2b",
-            http_client=http,
-            governors=GovernorRegistry(),
-        )
+        client = api_client(base_url, http)
         ctx = SyncContext(
             store=STORE,
             client=client,
@@ -182,20 +177,31 @@ async def run(
             destinations=(ConfiguredDestination("sql", Route(), sql),),
             calls=counter,
         )
-        port = _free_port()
-        await install_webhooks(client, db, STORE, f"http://127.0.0.1:{port}", SECRET)
+        port = free_port()
+        webhooks = args.mode == "webhooks"
         watchdog = Watchdog(client, db, STORE)
-        batcher = MicroBatcher(ctx, poll_interval=watchdog.poll_interval)
+        batcher = MicroBatcher(
+            ctx,
+            poll_interval=watchdog.poll_interval if webhooks else lambda: args.poll_interval,
+        )
         intake = WebhookIntake(
             db, IntakeSettings(store=STORE, secret=SECRET.value), on_accepted=batcher.wake
         )
-        app = create_app(intake=intake, services=(batcher.run, watchdog.run))
+        if webhooks:
+            await install_webhooks(client, db, STORE, f"http://127.0.0.1:{port}", SECRET)
+            app = create_app(intake=intake, services=(batcher.run, watchdog.run))
+        else:
+            app = create_app(services=(batcher.run,))
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         )
         serving = asyncio.create_task(server.serve())
         try:
-            await _wait(lambda: batcher.polls >= 1 and watchdog.last is not None, 120, "backfill")
+            await _wait(
+                lambda: batcher.polls >= 1 and (watchdog.last is not None or not webhooks),
+                300,
+                "backfill",
+            )
             conn.send("times")
             seeded = set(conn.recv())
             calls_before = counter.count
@@ -215,13 +221,24 @@ async def run(
             conn.send("times")
             ready: dict[int, float] = conn.recv()
             new = {oid: at for oid, at in ready.items() if oid not in seeded}
+            # Polling only: the orders of the last seconds are seen by the next poll.
+            polls_at_end = batcher.polls
 
             async def drained() -> bool:
+                if not webhooks and batcher.polls <= polls_at_end:
+                    return False
                 async with db.transaction(readonly=True) as tx:
                     unread = await tx.feed.pending_count(STORE)
                 return unread == 0 and await _undelivered(db) == 0
 
-            await _wait(drained, 120, "delivery")
+            await _wait(drained, 120 + args.poll_interval, "delivery")
+            # Orders whose metafield came after the poll that read them wait for a re-check;
+            # give them up to two polls, and report any still waiting.
+            pending_at_end = await _pending(db)
+            deadline = time.monotonic() + 2 * args.poll_interval
+            while pending_at_end and not webhooks and time.monotonic() < deadline:
+                await asyncio.sleep(1.0)
+                pending_at_end = await _pending(db)
             await asyncio.sleep(1.0)
             calls = counter.count - calls_before
             delivered = await _delivered(db)
@@ -236,10 +253,12 @@ async def run(
     if not latencies:
         raise RuntimeError("no order was delivered")
     return {
+        "mode": args.mode,
         "orders": len(new),
         "delivered": len(latencies),
         "not_delivered": len(new) - len(latencies),
         "not_delivered_note": "status 0 (Incomplete) orders are tracked, never delivered",
+        "pending_at_end": pending_at_end,
         "orders_per_s": round(len(new) / elapsed, 1),
         "p50_s": round(statistics.median(latencies), 3),
         "p99_s": round(_percentile(latencies, 0.99), 3),
@@ -264,7 +283,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         metafield_delay=delay,
         b2b_record_delay=delay,
     )
-    port = _free_port()
+    port = free_port()
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     process = context.Process(target=_sandbox_process, args=(config, port, child), daemon=True)
@@ -296,6 +315,8 @@ def main() -> None:
     parser.add_argument("--plan", default="standard")
     parser.add_argument("--metafield-delay-max", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--mode", choices=("webhooks", "polling"), default="webhooks")
+    parser.add_argument("--poll-interval", type=float, default=30.0)
     parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
     args = parser.parse_args()
     configure_logging()
