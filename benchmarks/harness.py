@@ -111,6 +111,8 @@ class Sandbox:
     plan: str
     orders: int
     pid: int
+    stores: tuple[str, ...] = (STORE,)
+    """Every store hash it serves: `STORE`, then `STORE-2`, `STORE-3`, ..."""
 
     @property
     def store_url(self) -> str:
@@ -150,15 +152,16 @@ class Sandbox:
 
 @contextmanager
 def sandbox(
-    orders: int, *, plan: str = "unlimited", latency_ms: int = 0, seed: int = 42
+    orders: int, *, plan: str = "unlimited", latency_ms: int = 0, seed: int = 42, stores: int = 1
 ) -> Iterator[Sandbox]:
     """`b2bsync sandbox serve` on a free port, in its own process (its own CPU, like a real
-    store), until the block ends."""
+    store), until the block ends; `stores` stores of `orders` orders each."""
     command = [
         str(Path(sys.executable).with_name("b2bsync")),
         "sandbox",
         "serve",
         "--port=0",
+        f"--stores={stores}",
         f"--orders={orders}",
         f"--latency-ms={latency_ms}",
         f"--plan={plan}",
@@ -177,7 +180,8 @@ def sandbox(
                 break
         if not base_url:
             raise SystemExit("the sandbox did not start")
-        yield Sandbox(base_url, plan, orders, process.pid)
+        hashes = (STORE, *(f"{STORE}-{n}" for n in range(2, stores + 1)))
+        yield Sandbox(base_url, plan, orders, process.pid, hashes)
     finally:
         process.terminate()
         process.wait(timeout=60)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -33,18 +32,11 @@ from pathlib import Path
 import httpx2
 import psycopg
 
-TOKEN = "bench-token"
-STORE = "bench"
+from harness import TOKEN, Sandbox, sandbox
+
 B2BSYNC = str(Path(sys.executable).with_name("b2bsync"))
 TICKS = os.sysconf("SC_CLK_TCK")
 RUN_LIMIT_S = 900
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    base_url: str
-    pid: int
-    stores: tuple[str, ...]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -54,39 +46,6 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-@contextmanager
-def sandbox(stores: int, orders: int, plan: str) -> Iterator[Sandbox]:
-    """`b2bsync sandbox serve` on a free port until the block ends."""
-    command = [
-        B2BSYNC,
-        "sandbox",
-        "serve",
-        "--port=0",
-        f"--stores={stores}",
-        f"--orders={orders}",
-        "--companies=10",
-        f"--plan={plan}",
-        f"--store-hash={STORE}",
-        f"--token={TOKEN}",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        base_url = ""
-        for line in process.stdout:
-            if found := re.search(r"listening on (http://\S+)", line):
-                base_url = found.group(1)
-            if line.startswith("B2B API:"):
-                break
-        if not base_url:
-            raise SystemExit("the sandbox did not start")
-        hashes = (STORE, *(f"{STORE}-{n}" for n in range(2, stores + 1)))
-        yield Sandbox(base_url, process.pid, hashes)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def deliverable(box: Sandbox) -> int:
@@ -211,7 +170,7 @@ def main() -> None:
         f"--concurrency {args.concurrency} per worker, {args.runs} runs each, "
         f"{os.cpu_count()} CPUs"
     )
-    with sandbox(args.stores, args.orders, args.plan) as box:
+    with sandbox(args.orders, plan=args.plan, stores=args.stores) as box:
         expected = deliverable(box)
         print(f"{expected} deliverable orders per run")
         results: dict[int, list[Run]] = {}
