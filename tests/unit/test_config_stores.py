@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from b2bsync.bigcommerce.rate_budget import RateBudget
 from b2bsync.config import ConfigError, load_settings
+from b2bsync.domain.order_type import OrderType
 
 DESTINATIONS = """
 [[destinations]]
@@ -60,6 +62,48 @@ api_url = "http://127.0.0.1:9"
     assert "beta-token" not in repr(beta)
 
 
+def test_a_store_has_its_own_channels_rate_budget_and_writeback_rules(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        """
+[[writeback]]
+order_type = "online_order"
+
+[[stores]]
+hash = "alpha"
+access_token = "a"
+channels = [1, 2]
+plan = "pro"
+rate_budget = "100/30s"
+
+[[stores.writeback]]
+order_type = "invoice_payment"
+status_id = 10
+
+[[stores]]
+hash = "beta"
+access_token = "b"
+plan = "standard"
+writeback = []
+
+[[stores]]
+hash = "gamma"
+access_token = "c"
+""",
+    )
+    alpha, beta, gamma = load_settings(path, environ={}).store_entries()
+    assert alpha.channels == frozenset({1, 2})
+    assert alpha.rate_budget == RateBudget(100, 30.0)
+    assert alpha.writeback is not None
+    assert [(r.order_type, r.status_id) for r in alpha.writeback] == [
+        (OrderType.INVOICE_PAYMENT, 10)
+    ]
+    # The plan's quota is the budget when no explicit one is given; `writeback = []`: none.
+    assert (beta.channels, beta.rate_budget, beta.writeback) == (None, RateBudget(150, 30.0), ())
+    # Nothing set: every channel, the server's quota, the global [[writeback]] rules.
+    assert (gamma.channels, gamma.rate_budget, gamma.writeback) == (None, None, None)
+
+
 def test_without_stores_the_single_store_is_the_only_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BIGCOMMERCE_STORE_HASH", "solo")
     monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "solo-token")
@@ -74,7 +118,33 @@ def test_without_stores_the_single_store_is_the_only_one(monkeypatch: pytest.Mon
         ('[[stores]]\naccess_token = "t"\n', "stores[0].hash is not set"),
         ('[[stores]]\nhash = "a"\n', "stores[0].access_token is not set"),
         ('[[stores]]\nhash = "a b"\naccess_token = "t"\n', "stores[0].hash is malformed"),
-        ('[[stores]]\nhash = "a"\naccess_token = "t"\nplan = "x"\n', "stores[0].plan is not a"),
+        ('[[stores]]\nhash = "a"\naccess_token = "t"\ncolor = "x"\n', "stores[0].color is not a"),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nplan = "gold"\n',
+            "stores[0].plan must be one of standard, plus, pro, enterprise",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nrate_budget = "lots"\n',
+            'stores[0].rate_budget must be requests per window such as "100/30s"',
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nrate_budget = "0/30s"\n',
+            "stores[0].rate_budget must be requests per window",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nplan = "standard"\n'
+            'rate_budget = "200/30s"\n',
+            "stores[0].rate_budget 200/30s is more than the standard plan's 150/30s",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nchannels = [1, "two"]\n',
+            "stores[0].channels must be a non-empty list of channel ids",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\n'
+            '[[stores.writeback]]\norder_type = "refund"\n',
+            "stores[0].writeback ([[stores.writeback]]): rule 1, order_type",
+        ),
         ('[[stores]]\nhash = "a"\naccess_token = "${NOPE}"\n', "refers to ${NOPE}"),
         (
             '[[stores]]\nhash = "a"\naccess_token = "t"\ndestinations = ["erp", "crm"]\n',

@@ -60,6 +60,8 @@ class ProcessSummary:
     enqueued: int = 0
     missing: int = 0
     """Announced orders without a stored draft (never read from V2 yet)."""
+    other_channel: int = 0
+    """Versions of orders from a channel the store does not deliver (kept as `skipped`)."""
 
     def add(self, other: ProcessSummary) -> None:
         """Accumulate `other` into this summary."""
@@ -188,6 +190,17 @@ async def process_drafts(
         if incomplete:
             await tx.outbox.refresh_order_state(ctx.store, record.order_id, now)
             summary.incomplete += 1
+            continue
+        if ctx.channels is not None and record.channel_id not in ctx.channels:
+            await tx.ledger.set_state(
+                ctx.store,
+                record.order_id,
+                SyncState.SKIPPED,
+                now,
+                event=OrderEvent.SKIPPED,
+                detail={"reason": f"channel {record.channel_id} is not among the store's channels"},
+            )
+            summary.other_channel += 1
             continue
         summary.enqueued += await _enqueue(ctx, tx, record, version, now)
     return summary
