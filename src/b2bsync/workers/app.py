@@ -163,7 +163,13 @@ class WorkerApp:
             except UniqueViolation:
                 # The same round already waits (the tick queued it); the dead copy is closed.
                 await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=False)
-            log.warning("worker.recovered", job=job.id, task=job.task_name, lock=job.lock)
+            log.warning(
+                "worker.recovered",
+                store=job.task_kwargs.get("store"),
+                job=job.id,
+                task=job.task_name,
+                lock=job.lock,
+            )
         return len(stalled)
 
     async def run(self, *, concurrency: int = 1, name: str = "worker") -> None:
