@@ -260,6 +260,26 @@ class Governor:
             return None
         return WindowReading(self.quota, max(self.left, 0), reset_at - now, self.window_s)
 
+    def budget_handoff(self, now: float) -> WindowReading | None:
+        """What this governor has spent of its rate budget's current window, for the next
+        process that calls the store (`take_over_budget`); None without a budget or window."""
+        if self.budget is None or self._own_reset_at <= now:
+            return None
+        return WindowReading(
+            self.budget.requests,
+            max(self._own_left, 0),
+            self._own_reset_at - now,
+            self.budget.window_s,
+        )
+
+    def take_over_budget(self, reading: WindowReading, now: float) -> None:
+        """Continue another process's budget window (`budget_handoff`), so a store's budget
+        holds across consecutive jobs, not only within one."""
+        if self.budget is None:
+            return
+        self._own_left = min(reading.left, self.budget.requests)
+        self._own_reset_at = now + min(reading.reset_s, self.budget.window_s)
+
     def take_over(self, reading: WindowReading, now: float) -> None:
         """Start from another process's `handoff` (taken `reading.reset_s` before the window
         resets, as of `now`) instead of a blind probe, so its spent budget is not spent twice."""
