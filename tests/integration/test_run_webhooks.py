@@ -11,9 +11,11 @@ import httpx2
 import psycopg
 import pytest
 
+from b2bsync.domain.order_type import OrderType
 from tests.conftest import quiet_config
 from tests.integration.webhook_support import healthy, wait_for
 from tests.integration.worker_support import (
+    Processes,
     assert_delivered_exactly_once,
     processes,
     simulate_all,
@@ -43,6 +45,19 @@ async def _installed_destinations(database_url: str) -> dict[str, str]:
     return {str(store): str(destination) for store, destination in rows}
 
 
+async def _run_all_through_orders(
+    running: Processes, port: int, database_url: str
+) -> dict[tuple[str, int], OrderType]:
+    """Start `run --role all` on `port`, place orders on every sandbox store, and wait until
+    every one reached the destination; returns what was expected."""
+    sandbox, stores = running.sandbox, running.sandbox.config.store_hashes
+    web = running.start("run", "--role", "all", "--port", str(port))
+    await wait_for(lambda: healthy(f"http://127.0.0.1:{port}"), limit_s=20)
+    await simulate_all(sandbox, stores, rate=5, duration=2)
+    await wait_for(lambda: simulations_done(sandbox, stores), limit_s=20)
+    return await wait_until_delivered(sandbox, stores, database_url, 30, [web])
+
+
 async def test_every_store_with_a_secret_gets_its_intake_and_the_others_are_polled(
     empty_postgres_url: str, tmp_path: Path
 ) -> None:
@@ -63,11 +78,7 @@ async def test_every_store_with_a_secret_gets_its_intake_and_the_others_are_poll
             assert await _installed_destinations(empty_postgres_url) == {
                 store: f"{base}/webhooks/bigcommerce/{store}" for store in hooked
             }
-            web = running.start("run", "--role", "all", "--port", str(port))
-            await wait_for(lambda: healthy(base), limit_s=20)
-            await simulate_all(sandbox, stores, rate=5, duration=2)
-            await wait_for(lambda: simulations_done(sandbox, stores), limit_s=20)
-            expected = await wait_until_delivered(sandbox, stores, empty_postgres_url, 30, [web])
+            expected = await _run_all_through_orders(running, port, empty_postgres_url)
             async with httpx2.AsyncClient(base_url=base) as http:
                 metrics = (await http.get("/metrics")).text
                 # With several stores the bare intake path is not served: it would not know
@@ -105,11 +116,7 @@ async def test_a_single_store_with_a_secret_is_driven_by_callbacks_under_run_all
             assert await _installed_destinations(empty_postgres_url) == {
                 stores[0]: f"{base}/webhooks/bigcommerce"
             }
-            web = running.start("run", "--role", "all", "--port", str(port))
-            await wait_for(lambda: healthy(base), limit_s=20)
-            await simulate_all(sandbox, stores, rate=5, duration=2)
-            await wait_for(lambda: simulations_done(sandbox, stores), limit_s=20)
-            expected = await wait_until_delivered(sandbox, stores, empty_postgres_url, 30, [web])
+            expected = await _run_all_through_orders(running, port, empty_postgres_url)
             async with httpx2.AsyncClient(base_url=base) as http:
                 overview = (await http.get("/api/overview")).json()
         await assert_delivered_exactly_once(expected, empty_postgres_url)

@@ -111,6 +111,20 @@ async def _enqueue(
     return await tx.outbox.enqueue(rows, now)
 
 
+async def _skip(
+    ctx: SyncContext, tx: Transaction, order_id: int, now: datetime, reason: str
+) -> None:
+    """Keep the order in the ledger as `skipped`, never delivered, saying why."""
+    await tx.ledger.set_state(
+        ctx.store,
+        order_id,
+        SyncState.SKIPPED,
+        now,
+        event=OrderEvent.SKIPPED,
+        detail={"reason": reason},
+    )
+
+
 async def process_drafts(
     ctx: SyncContext,
     tx: Transaction,
@@ -167,13 +181,8 @@ async def process_drafts(
                     )
                     summary.held += 1
                 elif incomplete:
-                    await tx.ledger.set_state(
-                        ctx.store,
-                        draft.order_id,
-                        SyncState.SKIPPED,
-                        now,
-                        event=OrderEvent.SKIPPED,
-                        detail={"reason": "status 0 (Incomplete) is never delivered"},
+                    await _skip(
+                        ctx, tx, draft.order_id, now, "status 0 (Incomplete) is never delivered"
                     )
                     summary.incomplete += 1
                 else:
@@ -192,14 +201,8 @@ async def process_drafts(
             summary.incomplete += 1
             continue
         if ctx.channels is not None and record.channel_id not in ctx.channels:
-            await tx.ledger.set_state(
-                ctx.store,
-                record.order_id,
-                SyncState.SKIPPED,
-                now,
-                event=OrderEvent.SKIPPED,
-                detail={"reason": f"channel {record.channel_id} is not among the store's channels"},
-            )
+            reason = f"channel {record.channel_id} is not among the store's channels"
+            await _skip(ctx, tx, record.order_id, now, reason)
             summary.other_channel += 1
             continue
         summary.enqueued += await _enqueue(ctx, tx, record, version, now)
