@@ -68,6 +68,10 @@ class StoreEntry:
     writeback: tuple[WritebackRule, ...] | None = None
     """Its write-back rules (None: the global `[[writeback]]`; empty: none)."""
 
+    def writeback_rules(self, shared: tuple[WritebackRule, ...]) -> tuple[WritebackRule, ...]:
+        """The rules applied to this store: its own, else the `shared` `[[writeback]]` ones."""
+        return shared if self.writeback is None else self.writeback
+
     @property
     def store_hash(self) -> str:
         """The store's hash (also its key in every table, log line and job lock)."""

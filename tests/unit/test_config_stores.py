@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from b2bsync.bigcommerce import GovernorRegistry
+from b2bsync.bigcommerce.governor import Family
 from b2bsync.bigcommerce.rate_budget import RateBudget
 from b2bsync.config import ConfigError, load_settings
 from b2bsync.domain.order_type import OrderType
+from b2bsync.store import Database
+from b2bsync.sync.fleet import Fleet
 
 DESTINATIONS = """
 [[destinations]]
@@ -181,3 +185,49 @@ def test_single_store_commands_use_the_first_store(tmp_path: Path) -> None:
         '[[stores]]\nhash = "second"\naccess_token = "t2"\n',
     )
     assert load_settings(path, environ={}).bigcommerce().store_hash == "first"
+
+
+async def test_each_store_context_gets_its_own_rules_channels_and_budget(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        """
+[[writeback]]
+order_type = "online_order"
+
+[[stores]]
+hash = "alpha"
+access_token = "a"
+channels = [2]
+rate_budget = "10/30s"
+[[stores.writeback]]
+order_type = "invoice_payment"
+
+[[stores]]
+hash = "beta"
+access_token = "b"
+writeback = []
+
+[[stores]]
+hash = "gamma"
+access_token = "c"
+""",
+    )
+    settings = load_settings(path, environ={})
+    fleet = Fleet(
+        db=Database(f"sqlite:///{tmp_path}/unused.db"),
+        destinations=(),
+        stores={entry.store_hash: entry for entry in settings.store_entries()},
+        writeback_rules=settings.writeback_rules,
+    )
+    seen = {}
+    for store in fleet.store_hashes:
+        registry = GovernorRegistry()
+        async with fleet.context(store, governors=registry) as ctx:
+            budgets = {g.family: g.budget for g in registry.governors()}
+            rules = [rule.order_type for rule in ctx.writeback_rules]
+            seen[store] = (rules, ctx.channels, budgets[Family.STORE], budgets[Family.B2B])
+    assert seen == {
+        "alpha": ([OrderType.INVOICE_PAYMENT], frozenset({2}), RateBudget(10, 30.0), None),
+        "beta": ([], None, None, None),
+        "gamma": ([OrderType.ONLINE_ORDER], None, None, None),
+    }

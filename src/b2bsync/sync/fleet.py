@@ -80,8 +80,6 @@ class Fleet:
                 destinations=self.destinations_of(store),
                 settings=engine or self.engine,
                 calls=counter,
-                writeback_rules=(
-                    self.writeback_rules if entry.writeback is None else entry.writeback
-                ),
+                writeback_rules=entry.writeback_rules(self.writeback_rules),
                 channels=entry.channels,
             )
