@@ -105,7 +105,11 @@ async def test_a_single_store_with_a_secret_is_driven_by_callbacks_under_run_all
         await upgrade(empty_postgres_url)
         # An hourly poll interval: only the first round and callbacks can bring orders in.
         path = write_config(
-            tmp_path / "b2bsync.toml", sandbox, empty_postgres_url, poll_interval_s=3600
+            tmp_path / "b2bsync.toml",
+            sandbox,
+            empty_postgres_url,
+            poll_interval_s=3600,
+            store_lines=('plan = "standard"', 'rate_budget = "120/30s"'),
         )
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -124,3 +128,7 @@ async def test_a_single_store_with_a_secret_is_driven_by_callbacks_under_run_all
         assert overview["orders"] >= len(expected)
         assert [hook["store"] for hook in overview["webhooks"]] == [stores[0]]
         assert overview["webhooks"][0]["installed"] is True
+        # The store's budget reached the process's governor, and the dashboard shows it.
+        caps = {(row["store"], row["api"]): row["cap"] for row in overview["rate_budget"]}
+        assert caps[(stores[0], "store API")] == "120/30s"
+        assert caps[(stores[0], "B2B Edition API")] is None

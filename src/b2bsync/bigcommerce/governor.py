@@ -74,6 +74,8 @@ class GovernorSnapshot:
     in_flight: int
     throttled: int
     blocked_for_s: float
+    budget: RateBudget | None = None
+    """b2bsync's own cap on this store and family (`plan` / `rate_budget`), if any."""
 
 
 def _number(text: str | None) -> float | None:
@@ -300,6 +302,7 @@ class Governor:
             in_flight=self.in_flight,
             throttled=self.throttled,
             blocked_for_s=max(self.blocked_until - now, 0.0),
+            budget=self.budget,
         )
 
     # asyncio wrappers.
