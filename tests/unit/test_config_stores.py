@@ -28,6 +28,35 @@ path = "audit.jsonl"
 """
 
 
+PER_STORE = """
+[[writeback]]
+order_type = "online_order"
+
+[[stores]]
+hash = "alpha"
+access_token = "a"
+channels = [1, 2]
+plan = "pro"
+rate_budget = "100/30s"
+
+[[stores.writeback]]
+order_type = "invoice_payment"
+status_id = 10
+
+[[stores]]
+hash = "beta"
+access_token = "b"
+plan = "standard"
+writeback = []
+
+[[stores]]
+hash = "gamma"
+access_token = "c"
+"""
+"""Three stores: one with its own channels, budget (below its plan) and write-back rules, one
+on a plan without write-back, one with nothing of its own."""
+
+
 def _config(tmp_path: Path, stores: str) -> Path:
     path = tmp_path / "b2bsync.toml"
     path.write_text(DESTINATIONS + stores, encoding="utf-8")
@@ -67,34 +96,7 @@ api_url = "http://127.0.0.1:9"
 
 
 def test_a_store_has_its_own_channels_rate_budget_and_writeback_rules(tmp_path: Path) -> None:
-    path = _config(
-        tmp_path,
-        """
-[[writeback]]
-order_type = "online_order"
-
-[[stores]]
-hash = "alpha"
-access_token = "a"
-channels = [1, 2]
-plan = "pro"
-rate_budget = "100/30s"
-
-[[stores.writeback]]
-order_type = "invoice_payment"
-status_id = 10
-
-[[stores]]
-hash = "beta"
-access_token = "b"
-plan = "standard"
-writeback = []
-
-[[stores]]
-hash = "gamma"
-access_token = "c"
-""",
-    )
+    path = _config(tmp_path, PER_STORE)
     alpha, beta, gamma = load_settings(path, environ={}).store_entries()
     assert alpha.channels == frozenset({1, 2})
     assert alpha.rate_budget == RateBudget(100, 30.0)
@@ -188,31 +190,7 @@ def test_single_store_commands_use_the_first_store(tmp_path: Path) -> None:
 
 
 async def test_each_store_context_gets_its_own_rules_channels_and_budget(tmp_path: Path) -> None:
-    path = _config(
-        tmp_path,
-        """
-[[writeback]]
-order_type = "online_order"
-
-[[stores]]
-hash = "alpha"
-access_token = "a"
-channels = [2]
-rate_budget = "10/30s"
-[[stores.writeback]]
-order_type = "invoice_payment"
-
-[[stores]]
-hash = "beta"
-access_token = "b"
-writeback = []
-
-[[stores]]
-hash = "gamma"
-access_token = "c"
-""",
-    )
-    settings = load_settings(path, environ={})
+    settings = load_settings(_config(tmp_path, PER_STORE), environ={})
     fleet = Fleet(
         db=Database(f"sqlite:///{tmp_path}/unused.db"),
         destinations=(),
@@ -227,7 +205,7 @@ access_token = "c"
             rules = [rule.order_type for rule in ctx.writeback_rules]
             seen[store] = (rules, ctx.channels, budgets[Family.STORE], budgets[Family.B2B])
     assert seen == {
-        "alpha": ([OrderType.INVOICE_PAYMENT], frozenset({2}), RateBudget(10, 30.0), None),
-        "beta": ([], None, None, None),
+        "alpha": ([OrderType.INVOICE_PAYMENT], frozenset({1, 2}), RateBudget(100, 30.0), None),
+        "beta": ([], None, RateBudget(150, 30.0), None),
         "gamma": ([OrderType.ONLINE_ORDER], None, None, None),
     }
