@@ -1,7 +1,9 @@
 """The stores of a multi-store configuration: `[[stores]]` tables of `b2bsync.toml`, each with
-its hash, tokens (`${VAR}` from the environment or `*_file` secrets files) and the destinations
-its orders go to. Without `[[stores]]`, the single store of `[bigcommerce]` and the environment
-is the only one. Pure parsing: no network, no database."""
+its hash, tokens (`${VAR}` from the environment or `*_file` secrets files), the destinations
+its orders go to, the storefront channels to deliver, its rate budget (`plan` or `rate_budget`)
+and its write-back rules (`[[stores.writeback]]`, replacing `[[writeback]]`). Without
+`[[stores]]`, the single store of `[bigcommerce]` and the environment is the only one. Pure
+parsing: no network, no database."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
+from b2bsync.bigcommerce.rate_budget import PLAN_BUDGETS, RateBudget, parse_rate_budget
 from b2bsync.config import BigCommerceSettings, ConfigError, expand_env
+from b2bsync.sync.writeback import RulesError, WritebackRule, parse_rules
 
 __all__ = ["StoreEntry", "StoreSettings", "parse_stores"]
 
@@ -30,7 +34,7 @@ _KEYS = {
 _SECRET_FILES = {"access_token_file": "access_token", "b2b_access_token_file": "b2b_access_token"}
 _ERROR_KEYS = {"store_hash": "hash", **{alias: key for key, alias in _KEYS.items()}}
 """A validation error's location (field or alias name) -> the `[[stores]]` key to name."""
-_EXTRA = ("destinations",)
+_EXTRA = ("destinations", "channels", "plan", "rate_budget", "writeback")
 
 
 class StoreSettings(BigCommerceSettings):
@@ -52,10 +56,21 @@ class StoreSettings(BigCommerceSettings):
 
 @dataclass(frozen=True, slots=True)
 class StoreEntry:
-    """A store to sync and the names of the destinations its orders go to (None: all)."""
+    """A store to sync and what applies to it alone."""
 
     connection: BigCommerceSettings
     destinations: tuple[str, ...] | None = None
+    """Names of the destinations its orders go to (None: all)."""
+    channels: frozenset[int] | None = None
+    """Storefront channels whose orders are delivered (None: every channel)."""
+    rate_budget: RateBudget | None = None
+    """b2bsync's cap on the store API (from `plan` or `rate_budget`; None: the server's)."""
+    writeback: tuple[WritebackRule, ...] | None = None
+    """Its write-back rules (None: the global `[[writeback]]`; empty: none)."""
+
+    def writeback_rules(self, shared: tuple[WritebackRule, ...]) -> tuple[WritebackRule, ...]:
+        """The rules applied to this store: its own, else the `shared` `[[writeback]]` ones."""
+        return shared if self.writeback is None else self.writeback
 
     @property
     def store_hash(self) -> str:
@@ -85,6 +100,44 @@ def _destination_names(value: Any, where: str, known: Sequence[str]) -> tuple[st
     return tuple(value)
 
 
+def _channels(value: Any, where: str) -> frozenset[int]:
+    valid = isinstance(value, list) and value
+    if not valid or not all(type(c) is int and c >= 1 for c in value):
+        raise ConfigError(f"{where} must be a non-empty list of channel ids such as [1, 2]")
+    return frozenset(value)
+
+
+def _rate_budget(table: Mapping[str, Any], where: str) -> RateBudget | None:
+    plan_text, budget_text = table.get("plan"), table.get("rate_budget")
+    plan: RateBudget | None = None
+    if plan_text is not None:
+        plan = PLAN_BUDGETS.get(plan_text) if isinstance(plan_text, str) else None
+        if plan is None:
+            raise ConfigError(f"{where}.plan must be one of {', '.join(PLAN_BUDGETS)}")
+    if budget_text is None:
+        return plan
+    try:
+        budget = parse_rate_budget(budget_text if isinstance(budget_text, str) else "")
+    except ValueError:
+        raise ConfigError(
+            f'{where}.rate_budget must be requests per window such as "100/30s"'
+        ) from None
+    if plan is not None and budget.exceeds(plan):
+        raise ConfigError(
+            f"{where}.rate_budget {budget} is more than the {plan_text} plan's {plan}"
+        )
+    return budget
+
+
+def _writeback(value: Any, where: str) -> tuple[WritebackRule, ...]:
+    if value == []:
+        return ()
+    try:
+        return parse_rules(value, f"{where} ([[stores.writeback]])")
+    except RulesError as error:
+        raise ConfigError(str(error)) from None
+
+
 def _entry(
     index: int, table: Any, destinations: Sequence[str], environ: Mapping[str, str]
 ) -> StoreEntry:
@@ -93,6 +146,8 @@ def _entry(
         raise ConfigError(f"{where} must be a table ([[stores]])")
     values: dict[str, Any] = {}
     chosen: tuple[str, ...] | None = None
+    channels: frozenset[int] | None = None
+    writeback: tuple[WritebackRule, ...] | None = None
     for key, value in table.items():
         setting = f"{where}.{key}"
         if key in _KEYS:
@@ -103,8 +158,14 @@ def _entry(
                 raise ConfigError(f"{setting}: set {token_key} or {key}, not both")
             path = expand_env(value, setting, environ)
             values[_KEYS[token_key]] = _read_secret(path, setting)
-        elif key in _EXTRA:
+        elif key == "destinations":
             chosen = _destination_names(value, setting, destinations)
+        elif key == "channels":
+            channels = _channels(value, setting)
+        elif key == "writeback":
+            writeback = _writeback(value, setting)
+        elif key in _EXTRA:
+            continue  # plan and rate_budget, read together below
         else:
             allowed = ", ".join([*_KEYS, *_SECRET_FILES, *_EXTRA])
             raise ConfigError(f"{setting} is not a setting; expected one of {allowed}")
@@ -118,7 +179,8 @@ def _entry(
             raise ConfigError(f"{where}.{key} is not set") from None
         reason = str(first["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{where}.{key} is malformed: {reason}") from None
-    return StoreEntry(connection, chosen)
+    budget = _rate_budget(table, where)
+    return StoreEntry(connection, chosen, channels, budget, writeback)
 
 
 def parse_stores(

@@ -11,13 +11,13 @@ from structlog.testing import capture_logs
 
 from b2bsync.destinations import BaseDestination, Destination, JsonlDestination, Prepared
 from b2bsync.domain.delivery import Delivery, DeliveryKind, DeliveryResult, Outcome
-from tests.destinations.conformance import inconsistent_delivery, make_delivery
+from tests.destinations.conformance import STORE, inconsistent_delivery, make_delivery
 
 
 def _count(destination: str, outcome: str) -> float:
     value = REGISTRY.get_sample_value(
         "b2bsync_destination_deliveries_total",
-        {"destination": destination, "outcome": outcome},
+        {"store": STORE, "destination": destination, "outcome": outcome},
     )
     return value or 0.0
 

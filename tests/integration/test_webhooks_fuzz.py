@@ -38,7 +38,7 @@ def serve_in_thread(url: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """The app on its own loop in a thread (hypothesis tests are synchronous); yields the base
     URL and the OpenAPI document."""
     db = Database(url)
-    app = create_app(intake=WebhookIntake(db, IntakeSettings(store=STORE, secret=INTAKE_SECRET)))
+    app = create_app(intakes=[WebhookIntake(db, IntakeSettings(store=STORE, secret=INTAKE_SECRET))])
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

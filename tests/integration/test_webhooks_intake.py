@@ -33,7 +33,7 @@ STORE = "intakestore"
 async def plain(sqlite_db: Database) -> AsyncIterator[tuple[str, WebhookIntake]]:  # noqa: F811
     """The intake with the secret header only."""
     intake = WebhookIntake(sqlite_db, IntakeSettings(store=STORE, secret=INTAKE_SECRET))
-    async with serve(create_app(intake=intake)) as base:
+    async with serve(create_app(intakes=[intake])) as base:
         yield base + INTAKE_PATH, intake
 
 
@@ -42,7 +42,7 @@ async def signed(sqlite_db: Database) -> AsyncIterator[tuple[str, WebhookIntake]
     """The intake requiring a Standard Webhooks signature as well."""
     settings = IntakeSettings(store=STORE, secret=INTAKE_SECRET, signing_secret=CLIENT_SECRET)
     intake = WebhookIntake(sqlite_db, settings)
-    async with serve(create_app(intake=intake)) as base:
+    async with serve(create_app(intakes=[intake])) as base:
         yield base + INTAKE_PATH, intake
 
 

@@ -48,7 +48,7 @@ async def test_callbacks_from_the_sandbox_drive_batched_scans_to_delivery(
                 IntakeSettings(store=ctx.store, secret=SECRET.value),
                 on_accepted=batcher.wake,
             )
-            app = create_app(intake=intake, services=(batcher.run,))
+            app = create_app(intakes=[intake], services=(batcher.run,))
             async with serve(app, port):
                 await wait_for(lambda: batcher.polls == 1)
                 calls_after_backfill = ctx.calls.count
@@ -100,7 +100,7 @@ async def test_out_of_order_callbacks_end_in_the_current_state(
             await put_order(sandbox, first, {"status_id": 10})
             await put_order(sandbox, second, {"status_id": 9})
             intake = WebhookIntake(sqlite_db, IntakeSettings(store=ctx.store, secret=SECRET.value))
-            async with serve(create_app(intake=intake)) as base, httpx2.AsyncClient() as http:
+            async with serve(create_app(intakes=[intake])) as base, httpx2.AsyncClient() as http:
                 for order_id, scope in [
                     (second, "store/order/statusUpdated"),
                     (first, "store/order/updated"),

@@ -70,7 +70,7 @@ async def test_an_outage_is_carried_by_polling_and_repaired_by_the_watchdog(
                 IntakeSettings(store=ctx.store, secret=SECRET.value),
                 on_accepted=batcher.wake,
             )
-            async with serve(create_app(intake=intake), port):
+            async with serve(create_app(intakes=[intake]), port):
                 broken = await watchdog.check()
                 assert await _hook_status(sandbox) == "active"
                 assert watchdog.poll_interval() == SETTINGS.degraded_poll_s

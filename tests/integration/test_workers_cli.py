@@ -62,3 +62,12 @@ def test_a_worker_without_the_job_queue_says_to_upgrade(
     result = runner.invoke(app, ["worker", "--config", str(_config(tmp_path, empty_postgres_url))])
     assert result.exit_code == 1
     assert "the job queue tables are missing: run `b2bsync db upgrade`" in result.output
+
+
+def test_webhooks_install_names_an_unknown_store(tmp_path: Path) -> None:
+    config = _config(tmp_path, f"sqlite:///{tmp_path}/b2bsync.db")
+    install = ["webhooks", "install", "--url", "https://x.example", "--store", "nope"]
+    result = runner.invoke(app, [*install, "--secret-dir", str(tmp_path), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "--store nope is not a configured store; expected one of abc" in result.output
+    assert not list(tmp_path.glob("webhook-secret-*"))

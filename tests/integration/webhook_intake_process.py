@@ -19,7 +19,9 @@ async def main(url: str, store: str, secret: str, port: int) -> None:
     db = Database(url)
     intake = WebhookIntake(db, IntakeSettings(store=store, secret=secret))
     server = uvicorn.Server(
-        uvicorn.Config(create_app(intake=intake), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(intakes=[intake]), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     await server.serve()
 

@@ -49,9 +49,11 @@ def write_config(
     stores: tuple[str, ...] | None = None,
     poll_interval_s: float = 1.0,
     page_size: int = 250,
+    store_lines: tuple[str, ...] = (),
 ) -> Path:
     """A `b2bsync.toml` with one `[[stores]]` table per sandbox store (tokens from the
-    environment, as in production), the `sql` destination in the same database."""
+    environment, as in production; `store_lines` added to each), the `sql` destination in the
+    same database."""
     lines = [
         f'database_url = "{database_url}"',
         "[sync]",
@@ -71,6 +73,7 @@ def write_config(
             'access_token = "${SANDBOX_TOKEN}"',
             f'api_url = "{sandbox.base_url}"',
             f'b2b_api_url = "{sandbox.base_url}/b2b"',
+            *store_lines,
         ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

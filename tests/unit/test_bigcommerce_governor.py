@@ -14,6 +14,7 @@ from b2bsync.bigcommerce.governor import (
     read_b2b_headers,
     read_store_headers,
 )
+from b2bsync.bigcommerce.rate_budget import RateBudget
 
 
 class FakeClock:
@@ -216,3 +217,39 @@ def test_a_closed_or_unknown_window_is_not_handed_over() -> None:
     assert fresh.handoff(clock.now) is None
     fresh.observe(WindowReading(quota=150, left=100, reset_s=2.0, window_s=30.0), clock.now)
     assert fresh.handoff(clock.now + 3.0) is None
+
+
+def test_a_rate_budget_caps_requests_below_what_the_server_allows() -> None:
+    clock = FakeClock()
+    gov = Governor(
+        "store", Family.STORE, clock=clock, sleep=clock.sleep, budget=RateBudget(20, 10.0)
+    )
+    server = FakeServer(150, 30.0)
+    sent_at: list[float] = []
+    # Before any answer the budget is the window: no blind probe, a burst of a quarter.
+    for _ in range(5):
+        assert gov.delay(clock.now) == 0
+        gov.on_send(clock.now)
+        sent_at.append(clock.now)
+    for reading in [server.take(clock.now) for _ in range(5)]:
+        gov.observe(reading, clock.now)
+    while clock.now < 1000.0 + 60.0:
+        clock.now += gov.delay(clock.now)
+        gov.on_send(clock.now)
+        sent_at.append(clock.now)
+        clock.now += 0.01
+        gov.observe(server.take(clock.now), clock.now)
+    # The server would take 150 per 30 s; the budget holds in every 10 s span...
+    for start in sent_at:
+        assert len([t for t in sent_at if start <= t < start + 10.0]) <= 20
+    # ...and is used: about 20 per 10 s, not far less.
+    assert len(sent_at) >= 6 * 20 - 5
+
+
+def test_the_registry_applies_a_store_budget_to_its_governor() -> None:
+    registry = GovernorRegistry()
+    budget = RateBudget(100, 30.0)
+    gov = registry.get("https://api.example", "store", Family.STORE, budget)
+    assert gov.budget == budget
+    assert registry.get("https://api.example", "store", Family.STORE) is gov
+    assert gov.budget == budget

@@ -417,7 +417,12 @@ async def test_requests_are_counted_per_operation_and_status() -> None:
     def value() -> float:
         sample = REGISTRY.get_sample_value(
             "b2bsync_api_requests_total",
-            {"family": "store", "operation": "v2.order_statuses.get", "status": "200"},
+            {
+                "store": "abc123",
+                "family": "store",
+                "operation": "v2.order_statuses.get",
+                "status": "200",
+            },
         )
         return sample or 0.0
 

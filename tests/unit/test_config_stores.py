@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from b2bsync.bigcommerce import GovernorRegistry
+from b2bsync.bigcommerce.governor import Family
+from b2bsync.bigcommerce.rate_budget import RateBudget
 from b2bsync.config import ConfigError, load_settings
+from b2bsync.domain.order_type import OrderType
+from b2bsync.store import Database
+from b2bsync.sync.fleet import Fleet
 
 DESTINATIONS = """
 [[destinations]]
@@ -20,6 +26,35 @@ name = "audit"
 type = "jsonl"
 path = "audit.jsonl"
 """
+
+
+PER_STORE = """
+[[writeback]]
+order_type = "online_order"
+
+[[stores]]
+hash = "alpha"
+access_token = "a"
+channels = [1, 2]
+plan = "pro"
+rate_budget = "100/30s"
+
+[[stores.writeback]]
+order_type = "invoice_payment"
+status_id = 10
+
+[[stores]]
+hash = "beta"
+access_token = "b"
+plan = "standard"
+writeback = []
+
+[[stores]]
+hash = "gamma"
+access_token = "c"
+"""
+"""Three stores: one with its own channels, budget (below its plan) and write-back rules, one
+on a plan without write-back, one with nothing of its own."""
 
 
 def _config(tmp_path: Path, stores: str) -> Path:
@@ -60,6 +95,21 @@ api_url = "http://127.0.0.1:9"
     assert "beta-token" not in repr(beta)
 
 
+def test_a_store_has_its_own_channels_rate_budget_and_writeback_rules(tmp_path: Path) -> None:
+    path = _config(tmp_path, PER_STORE)
+    alpha, beta, gamma = load_settings(path, environ={}).store_entries()
+    assert alpha.channels == frozenset({1, 2})
+    assert alpha.rate_budget == RateBudget(100, 30.0)
+    assert alpha.writeback is not None
+    assert [(r.order_type, r.status_id) for r in alpha.writeback] == [
+        (OrderType.INVOICE_PAYMENT, 10)
+    ]
+    # The plan's quota is the budget when no explicit one is given; `writeback = []`: none.
+    assert (beta.channels, beta.rate_budget, beta.writeback) == (None, RateBudget(150, 30.0), ())
+    # Nothing set: every channel, the server's quota, the global [[writeback]] rules.
+    assert (gamma.channels, gamma.rate_budget, gamma.writeback) == (None, None, None)
+
+
 def test_without_stores_the_single_store_is_the_only_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BIGCOMMERCE_STORE_HASH", "solo")
     monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "solo-token")
@@ -74,7 +124,33 @@ def test_without_stores_the_single_store_is_the_only_one(monkeypatch: pytest.Mon
         ('[[stores]]\naccess_token = "t"\n', "stores[0].hash is not set"),
         ('[[stores]]\nhash = "a"\n', "stores[0].access_token is not set"),
         ('[[stores]]\nhash = "a b"\naccess_token = "t"\n', "stores[0].hash is malformed"),
-        ('[[stores]]\nhash = "a"\naccess_token = "t"\nplan = "x"\n', "stores[0].plan is not a"),
+        ('[[stores]]\nhash = "a"\naccess_token = "t"\ncolor = "x"\n', "stores[0].color is not a"),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nplan = "gold"\n',
+            "stores[0].plan must be one of standard, plus, pro, enterprise",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nrate_budget = "lots"\n',
+            'stores[0].rate_budget must be requests per window such as "100/30s"',
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nrate_budget = "0/30s"\n',
+            "stores[0].rate_budget must be requests per window",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nplan = "standard"\n'
+            'rate_budget = "200/30s"\n',
+            "stores[0].rate_budget 200/30s is more than the standard plan's 150/30s",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\nchannels = [1, "two"]\n',
+            "stores[0].channels must be a non-empty list of channel ids",
+        ),
+        (
+            '[[stores]]\nhash = "a"\naccess_token = "t"\n'
+            '[[stores.writeback]]\norder_type = "refund"\n',
+            "stores[0].writeback ([[stores.writeback]]): rule 1, order_type",
+        ),
         ('[[stores]]\nhash = "a"\naccess_token = "${NOPE}"\n', "refers to ${NOPE}"),
         (
             '[[stores]]\nhash = "a"\naccess_token = "t"\ndestinations = ["erp", "crm"]\n',
@@ -111,3 +187,25 @@ def test_single_store_commands_use_the_first_store(tmp_path: Path) -> None:
         '[[stores]]\nhash = "second"\naccess_token = "t2"\n',
     )
     assert load_settings(path, environ={}).bigcommerce().store_hash == "first"
+
+
+async def test_each_store_context_gets_its_own_rules_channels_and_budget(tmp_path: Path) -> None:
+    settings = load_settings(_config(tmp_path, PER_STORE), environ={})
+    fleet = Fleet(
+        db=Database(f"sqlite:///{tmp_path}/unused.db"),
+        destinations=(),
+        stores={entry.store_hash: entry for entry in settings.store_entries()},
+        writeback_rules=settings.writeback_rules,
+    )
+    seen = {}
+    for store in fleet.store_hashes:
+        registry = GovernorRegistry()
+        async with fleet.context(store, governors=registry) as ctx:
+            budgets = {g.family: g.budget for g in registry.governors()}
+            rules = [rule.order_type for rule in ctx.writeback_rules]
+            seen[store] = (rules, ctx.channels, budgets[Family.STORE], budgets[Family.B2B])
+    assert seen == {
+        "alpha": ([OrderType.INVOICE_PAYMENT], frozenset({1, 2}), RateBudget(100, 30.0), None),
+        "beta": ([], None, RateBudget(150, 30.0), None),
+        "gamma": ([OrderType.ONLINE_ORDER], None, None, None),
+    }

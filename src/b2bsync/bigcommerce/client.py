@@ -13,6 +13,7 @@ from b2bsync.bigcommerce.hooks import HooksApi
 from b2bsync.bigcommerce.http import ApiHttp
 from b2bsync.bigcommerce.metafields import MetafieldsApi
 from b2bsync.bigcommerce.orders import OrdersApi
+from b2bsync.bigcommerce.rate_budget import RateBudget
 from b2bsync.bigcommerce.retry import RetryPolicy
 from b2bsync.config import BigCommerceSettings
 
@@ -43,6 +44,7 @@ class BigCommerceClient:
         timeout_s: float = 30.0,
         retry: RetryPolicy | None = None,
         governors: GovernorRegistry | None = None,
+        rate_budget: RateBudget | None = None,
     ) -> None:
         token = _secret(access_token)
         b2b_token = _secret(b2b_access_token) if b2b_access_token is not None else token
@@ -58,7 +60,7 @@ class BigCommerceClient:
             base_url=store_base,
             store_hash=store_hash,
             token=token,
-            governor=registry.get(api_url, store_hash, Family.STORE),
+            governor=registry.get(api_url, store_hash, Family.STORE, rate_budget),
             retry=policy,
         )
         self.b2b_http = ApiHttp(
@@ -85,8 +87,10 @@ class BigCommerceClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         governors: GovernorRegistry | None = None,
+        rate_budget: RateBudget | None = None,
     ) -> BigCommerceClient:
-        """A client for the store the settings describe."""
+        """A client for the store the settings describe; `rate_budget` caps its store API
+        requests (see `Governor`)."""
         return cls(
             store_hash=settings.store_hash,
             access_token=settings.access_token,
@@ -98,6 +102,7 @@ class BigCommerceClient:
             timeout_s=settings.timeout_s,
             retry=retry,
             governors=governors,
+            rate_budget=rate_budget,
         )
 
     def __repr__(self) -> str:

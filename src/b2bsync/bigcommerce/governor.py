@@ -5,8 +5,11 @@ minute, and says on every response how much of the window is left. The governor 
 from the headers, lets a burst of a quarter of the quota go at once and spaces the rest so the
 quota lasts until the window resets: a steady workload never sees a 429. Until the first
 response has told it the quota, it lets a single probe request through. On a 429 it blocks
-every caller until the reset the server gave. The arithmetic is pure (`delay`, `on_send`,
-`observe`) and takes the time as an argument; `acquire`/`release` wrap it for asyncio.
+every caller until the reset the server gave. With a `RateBudget` (the store's `plan` or
+`rate_budget`), it also keeps b2bsync's own requests within the budget, in windows of its own,
+whatever quota the server reports, and starts from the budget instead of a probe. The
+arithmetic is pure (`delay`, `on_send`, `observe`) and takes the time as an argument;
+`acquire`/`release` wrap it for asyncio.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+
+from b2bsync.bigcommerce.rate_budget import RateBudget
 
 __all__ = [
     "Family",
@@ -69,6 +74,8 @@ class GovernorSnapshot:
     in_flight: int
     throttled: int
     blocked_for_s: float
+    budget: RateBudget | None = None
+    """b2bsync's own cap on this store and family (`plan` / `rate_budget`), if any."""
 
 
 def _number(text: str | None) -> float | None:
@@ -111,6 +118,21 @@ def read_b2b_headers(headers: Mapping[str, str]) -> WindowReading | None:
     return WindowReading(int(match[1]), int(left), reset_s, float(match[2]))
 
 
+def _paced_delay(
+    quota: int, left: int, reset_at: float, window_s: float, burst_fraction: float, now: float
+) -> float:
+    """Seconds before the next request of a window: `burst` requests may go at once; after that
+    the n-th request waits until n/quota of the window has passed, so the quota lasts until the
+    reset."""
+    if left <= 0:
+        return max(reset_at - now, 0.0)
+    used = quota - left
+    burst = max(1, int(quota * burst_fraction))
+    share = min(max((used + 1 - burst) / quota, 0.0), 1.0)
+    earliest = reset_at - window_s * (1.0 - share)
+    return max(earliest - now, 0.0)
+
+
 class Governor:
     """Paces the requests of one store and API family; see the module docstring."""
 
@@ -122,6 +144,7 @@ class Governor:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         burst_fraction: float = DEFAULT_BURST_FRACTION,
+        budget: RateBudget | None = None,
     ) -> None:
         self.store_hash = store_hash
         self.burst_fraction = burst_fraction
@@ -136,35 +159,64 @@ class Governor:
         self.in_flight = 0
         self.throttled = 0
         self._learned = False
+        self.budget: RateBudget | None = None
+        self._own_left = 0
+        self._own_reset_at = -math.inf
+        self.limit_to(budget)
         self._lock = asyncio.Lock()
         self._answered = asyncio.Event()
+
+    def limit_to(self, budget: RateBudget | None) -> None:
+        """Keep b2bsync's requests within `budget` from now on (None: only the server's quota);
+        a known budget replaces the blind probe before the first response."""
+        self.budget = budget
+        if budget is not None:
+            self._learned = True
 
     # Pure arithmetic: every method takes `now` and touches only this object.
 
     def delay(self, now: float) -> float:
-        """Seconds to wait before the next request may be sent (0 = send now).
-
-        Within a window, `burst` requests may go at once; after that the n-th request waits
-        until n/quota of the window has passed, so the quota lasts until the reset."""
+        """Seconds to wait before the next request may be sent (0 = send now): the longer of
+        what the server's window and the budget's window allow."""
         if now < self.blocked_until:
             return self.blocked_until - now
+        return max(self._server_delay(now), self._budget_delay(now))
+
+    def _server_delay(self, now: float) -> float:
         if self.reset_at is not None and now >= self.reset_at:
             self._roll_window(now)
         if self.left is None or self.reset_at is None or not self.quota or not self.window_s:
             return 0.0
-        if self.left <= 0:
-            return max(self.reset_at - now, 0.0)
-        used = self.quota - self.left
-        burst = max(1, int(self.quota * self.burst_fraction))
-        share = min(max((used + 1 - burst) / self.quota, 0.0), 1.0)
-        earliest = self.reset_at - self.window_s * (1.0 - share)
-        return max(earliest - now, 0.0)
+        return _paced_delay(
+            self.quota, self.left, self.reset_at, self.window_s, self.burst_fraction, now
+        )
+
+    def _budget_delay(self, now: float) -> float:
+        if self.budget is None:
+            return 0.0
+        self._roll_budget(self.budget, now)
+        return _paced_delay(
+            self.budget.requests,
+            self._own_left,
+            self._own_reset_at,
+            self.budget.window_s,
+            self.burst_fraction,
+            now,
+        )
 
     def on_send(self, now: float) -> None:
         """Account for a request sent at `now`."""
         self.in_flight += 1
         if self.left is not None:
             self.left -= 1
+        if self.budget is not None:
+            self._roll_budget(self.budget, now)
+            self._own_left -= 1
+
+    def _roll_budget(self, budget: RateBudget, now: float) -> None:
+        if now >= self._own_reset_at:
+            self._own_left = budget.requests
+            self._own_reset_at = now + budget.window_s
 
     def observe(self, reading: WindowReading | None, now: float) -> None:
         """Learn from a response received at `now` (None: it carried no rate-limit headers)."""
@@ -210,6 +262,26 @@ class Governor:
             return None
         return WindowReading(self.quota, max(self.left, 0), reset_at - now, self.window_s)
 
+    def budget_handoff(self, now: float) -> WindowReading | None:
+        """What this governor has spent of its rate budget's current window, for the next
+        process that calls the store (`take_over_budget`); None without a budget or window."""
+        if self.budget is None or self._own_reset_at <= now:
+            return None
+        return WindowReading(
+            self.budget.requests,
+            max(self._own_left, 0),
+            self._own_reset_at - now,
+            self.budget.window_s,
+        )
+
+    def take_over_budget(self, reading: WindowReading, now: float) -> None:
+        """Continue another process's budget window (`budget_handoff`), so a store's budget
+        holds across consecutive jobs, not only within one."""
+        if self.budget is None:
+            return
+        self._own_left = min(reading.left, self.budget.requests)
+        self._own_reset_at = now + min(reading.reset_s, self.budget.window_s)
+
     def take_over(self, reading: WindowReading, now: float) -> None:
         """Start from another process's `handoff` (taken `reading.reset_s` before the window
         resets, as of `now`) instead of a blind probe, so its spent budget is not spent twice."""
@@ -230,6 +302,7 @@ class Governor:
             in_flight=self.in_flight,
             throttled=self.throttled,
             blocked_for_s=max(self.blocked_until - now, 0.0),
+            budget=self.budget,
         )
 
     # asyncio wrappers.
@@ -271,12 +344,17 @@ class GovernorRegistry:
     def __init__(self) -> None:
         self._governors: dict[tuple[str, str, Family], Governor] = {}
 
-    def get(self, base_url: str, store_hash: str, family: Family) -> Governor:
-        """The governor for this API host, store and family, created on first use."""
+    def get(
+        self, base_url: str, store_hash: str, family: Family, budget: RateBudget | None = None
+    ) -> Governor:
+        """The governor for this API host, store and family, created on first use; a `budget`
+        applies to it from now on."""
         key = (base_url.rstrip("/"), store_hash, family)
         governor = self._governors.get(key)
         if governor is None:
             governor = self._governors[key] = Governor(store_hash, family)
+        if budget is not None:
+            governor.limit_to(budget)
         return governor
 
     def governors(self) -> list[Governor]:

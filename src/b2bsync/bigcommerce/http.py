@@ -192,6 +192,7 @@ class ApiHttp:
             )
             log.debug(
                 "api.request",
+                store=self.store_hash,
                 family=self.family.value,
                 operation=operation,
                 method=method,
@@ -222,6 +223,7 @@ class ApiHttp:
         self._count(operation, str(status), started)
         log.debug(
             "api.request",
+            store=self.store_hash,
             family=self.family.value,
             operation=operation,
             method=method,
@@ -281,8 +283,10 @@ class ApiHttp:
         return message.replace(self._token.get_secret_value(), "[redacted]")
 
     def _count(self, operation: str, status: str, started: float) -> None:
-        REQUESTS.labels(self.family.value, operation, status).inc()
-        REQUEST_SECONDS.labels(self.family.value, operation).observe(time.perf_counter() - started)
+        REQUESTS.labels(self.store_hash, self.family.value, operation, status).inc()
+        REQUEST_SECONDS.labels(self.store_hash, self.family.value, operation).observe(
+            time.perf_counter() - started
+        )
 
 
 _NOT_JSON = object()

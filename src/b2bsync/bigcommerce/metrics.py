@@ -10,13 +10,13 @@ __all__ = ["REQUESTS", "REQUEST_SECONDS", "record_governor"]
 
 REQUESTS = Counter(
     "b2bsync_api_requests_total",
-    "BigCommerce API requests by family, operation and status (or 'transport' for no answer).",
-    ["family", "operation", "status"],
+    "BigCommerce API requests by store, family, operation and status ('transport': no answer).",
+    ["store", "family", "operation", "status"],
 )
 REQUEST_SECONDS = Histogram(
     "b2bsync_api_request_duration_seconds",
     "Time from sending a BigCommerce API request to having its whole body.",
-    ["family", "operation"],
+    ["store", "family", "operation"],
 )
 RATE_QUOTA = Gauge(
     "b2bsync_api_rate_limit_quota", "Requests allowed per window.", ["store", "family"]

@@ -1,9 +1,13 @@
 """`b2bsync run --role web|worker|all`: the production entry point.
 
-- `all`: one process does everything: a sync loop per store (`run_forever`), or for a single
-  store with a webhook secret the intake-driven sync of `webhooks serve`; plus the web app.
-- `web`: the web app only (intake, push endpoint, dashboard); callbacks queue a worker job for
+- `all`: one process does everything: for each store with a webhook secret (made by `webhooks
+  install`) the intake-driven sync of `webhooks serve` (micro-batcher and watchdog), for the
+  others a poll loop (`run_forever`); plus the web app.
+- `web`: the web app only (intakes, push endpoint, dashboard); callbacks queue a worker job for
   their store. The sync runs in workers, so it needs PostgreSQL.
+
+Each store with a secret has its intake at `/webhooks/bigcommerce/{store_hash}`; with a single
+store, `/webhooks/bigcommerce` too.
 - `worker`: the procrastinate workers of `b2bsync worker`.
 """
 
@@ -56,35 +60,37 @@ class Role(StrEnum):
     ALL = "all"
 
 
-def _intake_secret(fleet: Fleet, secret_dir: Path) -> WebhookSecret | None:
-    """The webhook secret when there is one store and `webhooks install` made its secret."""
-    if len(fleet.stores) != 1:
-        return None
-    store = fleet.store_hashes[0]
-    return webhook_secret(store, secret_dir) if secret_path(store, secret_dir).is_file() else None
+def _intake_secrets(fleet: Fleet, secret_dir: Path) -> dict[str, WebhookSecret]:
+    """The webhook secret of every store for which `webhooks install` made one."""
+    return {
+        store: webhook_secret(store, secret_dir)
+        for store in fleet.store_hashes
+        if secret_path(store, secret_dir).is_file()
+    }
 
 
 async def _run_all(
     settings: Settings, access: Access, host: str, port: int, secret_dir: Path
 ) -> None:
     async with open_fleet(settings) as fleet, AsyncExitStack() as stack:
-        secret = _intake_secret(fleet, secret_dir)
-        intake: WebhookIntake | None = None
+        secrets = _intake_secrets(fleet, secret_dir)
+        intakes: list[WebhookIntake] = []
         services: list[Service] = []
-        if secret is not None:
-            ctx = await stack.enter_async_context(fleet.context(fleet.store_hashes[0]))
-            intake, services = webhook_sync(ctx, secret)
-        else:
-            for store in fleet.store_hashes:
-                ctx = await stack.enter_async_context(fleet.context(store))
+        for store in fleet.store_hashes:
+            ctx = await stack.enter_async_context(fleet.context(store))
+            if store in secrets:
+                intake, store_services = webhook_sync(ctx, secrets[store])
+                intakes.append(intake)
+                services += store_services
+            else:
                 services.append(functools.partial(run_forever, ctx, settings.sync.poll_interval_s))
         out.print(
-            f"b2bsync on http://{host}:{port}: syncing {len(fleet.stores)} store(s)"
-            + (" with the webhook intake" if intake is not None else ""),
+            f"b2bsync on http://{host}:{port}: syncing {len(fleet.stores)} store(s), "
+            f"{len(intakes)} with the webhook intake",
             highlight=False,
         )
         dashboard = fleet_dashboard(fleet, access, settings)
-        app = serving_app(settings, intake=intake, services=services, dashboard=dashboard)
+        app = serving_app(settings, intakes=intakes, services=services, dashboard=dashboard)
         await serve_app(app, host, port)
 
 
@@ -99,14 +105,13 @@ async def _run_web(
         task.add_done_callback(pending.discard)
 
     async with open_fleet(settings) as fleet, jobs.app.open_async():
-        secret = _intake_secret(fleet, secret_dir)
-        intake = None
-        if secret is not None:
-            store = fleet.store_hashes[0]
-            intake = make_intake(fleet.db, store, secret, functools.partial(queue_round, store))
+        intakes = [
+            make_intake(fleet.db, store, secret, functools.partial(queue_round, store))
+            for store, secret in _intake_secrets(fleet, secret_dir).items()
+        ]
         out.print(f"b2bsync web on http://{host}:{port}; workers do the sync", highlight=False)
         dashboard = fleet_dashboard(fleet, access, settings)
-        app = serving_app(settings, intake=intake, services=(), dashboard=dashboard)
+        app = serving_app(settings, intakes=intakes, services=(), dashboard=dashboard)
         await serve_app(app, host, port)
 
 

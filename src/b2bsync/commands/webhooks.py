@@ -31,6 +31,7 @@ from b2bsync.commands.runtime import (
     sync_context,
 )
 from b2bsync.config import ConfigError, Settings
+from b2bsync.config_stores import StoreEntry
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database
 from b2bsync.store.webhooks import WebhookRepository
@@ -95,16 +96,42 @@ def webhook_secret(store: str, directory: Path) -> WebhookSecret:
         raise fail(str(error), 2) from None
 
 
-@asynccontextmanager
-async def _client_and_db(settings: Settings) -> AsyncIterator[tuple[BigCommerceClient, Database]]:
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="The store hash of a [[stores]] entry (default: the first); its hooks call its "
+        "own intake, URL/webhooks/bigcommerce/HASH.",
+    ),
+]
+
+
+def _store_entry(settings: Settings, store: str | None) -> StoreEntry:
+    """The store `--store` names (else the first configured); exit 2 naming a bad one."""
     try:
-        store = settings.bigcommerce()
+        entries = settings.store_entries()
     except ConfigError as error:
         raise fail(str(error), 2) from None
+    if store is None:
+        return entries[0]
+    for entry in entries:
+        if entry.store_hash == store:
+            return entry
+    known = ", ".join(entry.store_hash for entry in entries)
+    raise fail(f"--store {store} is not a configured store; expected one of {known}", 2)
+
+
+@asynccontextmanager
+async def _client_and_db(
+    settings: Settings, entry: StoreEntry
+) -> AsyncIterator[tuple[BigCommerceClient, Database]]:
     database = await open_database(settings.database_url)
     try:
-        async with httpx2.AsyncClient(timeout=store.timeout_s) as http:
-            yield BigCommerceClient.from_settings(store, http_client=http), database
+        async with httpx2.AsyncClient(timeout=entry.connection.timeout_s) as http:
+            client = BigCommerceClient.from_settings(
+                entry.connection, http_client=http, rate_budget=entry.rate_budget
+            )
+            yield client, database
     finally:
         await database.close()
 
@@ -114,18 +141,22 @@ def install(
     url: Annotated[
         str, typer.Option("--url", help="Public base URL of this b2bsync (HTTPS in production).")
     ],
+    store_hash: StoreOption = None,
     secret_dir: SecretDirOption = DEFAULT_SECRET_DIR,
     config: ConfigOption = None,
 ) -> None:
-    """Create the order hooks calling URL/webhooks/bigcommerce; re-running changes nothing."""
+    """Create the order hooks calling URL/webhooks/bigcommerce (with `--store` or several
+    stores, URL/webhooks/bigcommerce/HASH); re-running changes nothing."""
     configure_logging()
     settings = load_or_exit(config)
-    store = store_or_exit(settings)
+    entry = _store_entry(settings, store_hash)
+    store = entry.store_hash
     secret = webhook_secret(store, secret_dir)
+    per_store = store_hash is not None or len(settings.store_entries()) > 1
 
     async def run() -> None:
-        async with _client_and_db(settings) as (client, db):
-            result = await install_webhooks(client, db, store, url, secret)
+        async with _client_and_db(settings, entry) as (client, db):
+            result = await install_webhooks(client, db, store, url, secret, per_store=per_store)
         out.print(
             f"{result.destination}: created {list(result.created)}, "
             f"updated {list(result.updated)}, unchanged {list(result.unchanged)}",
@@ -139,14 +170,17 @@ def install(
 
 
 @webhooks_app.command("list")
-def list_(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+def list_(
+    as_json: JsonOption = False, store_hash: StoreOption = None, config: ConfigOption = None
+) -> None:
     """Show the store's hooks (of this API account), marking b2bsync's."""
     configure_logging()
     settings = load_or_exit(config)
-    store = store_or_exit(settings)
+    entry = _store_entry(settings, store_hash)
+    store = entry.store_hash
 
     async def run() -> None:
-        async with _client_and_db(settings) as (client, db):
+        async with _client_and_db(settings, entry) as (client, db):
             hooks = await list_webhooks(client)
             async with db.transaction(readonly=True) as tx:
                 installation = await WebhookRepository(tx.connection).installation(store)
@@ -186,15 +220,17 @@ def uninstall(
     url: Annotated[
         str | None, typer.Option("--url", help="Remove the hooks calling this URL instead.")
     ] = None,
+    store_hash: StoreOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Delete b2bsync's hooks (the secret file is kept for a later install)."""
     configure_logging()
     settings = load_or_exit(config)
-    store = store_or_exit(settings)
+    entry = _store_entry(settings, store_hash)
+    store = entry.store_hash
 
     async def run() -> None:
-        async with _client_and_db(settings) as (client, db):
+        async with _client_and_db(settings, entry) as (client, db):
             deleted = await uninstall_webhooks(client, db, store, url)
         out.print(f"deleted hooks {deleted}" if deleted else "no b2bsync hook to delete")
 
@@ -232,13 +268,13 @@ def webhook_sync(ctx: SyncContext, secret: WebhookSecret) -> tuple[WebhookIntake
 def serving_app(
     settings: Settings,
     *,
-    intake: WebhookIntake | None,
+    intakes: Sequence[WebhookIntake],
     services: Sequence[Service],
     dashboard: Dashboard,
 ) -> FastAPI:
-    """`create_app` with the intake, services and dashboard, plus the ERP push endpoint when
+    """`create_app` with the intakes, services and dashboard, plus the ERP push endpoint when
     B2BSYNC_PUSH_TOKEN is set."""
-    app = create_app(intake=intake, services=services, dashboard=dashboard)
+    app = create_app(intakes=intakes, services=services, dashboard=dashboard)
     push_token = os.environ.get(PUSH_TOKEN_ENV)
     if push_token:
         app.include_router(inbound_router(lambda: sync_context(settings), SecretStr(push_token)))
@@ -274,7 +310,7 @@ def serve(
             dashboard = Dashboard(
                 db=ctx.db, access=access, contexts=single_store(ctx), settings=settings, store=store
             )
-            app = serving_app(settings, intake=intake, services=services, dashboard=dashboard)
+            app = serving_app(settings, intakes=[intake], services=services, dashboard=dashboard)
             out.print(f"intake at {intake_url(f'http://{host}:{port}')}", highlight=False)
             out.print(f"dashboard at http://{host}:{port}/", highlight=False)
             await serve_app(app, host, port)

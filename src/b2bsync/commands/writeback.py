@@ -67,6 +67,13 @@ async def _run(
         return await run_writebacks(ctx, rules, dry_run=dry_run, order_ids=orders)
 
 
+def _configured_rules(settings: Settings) -> tuple[WritebackRule, ...]:
+    """The rules of the store this command works on (the first)."""
+    if settings.stores:
+        return settings.stores[0].writeback_rules(settings.writeback_rules)
+    return settings.writeback_rules
+
+
 @writeback_app.command("run")
 def run(
     order_ids: Annotated[
@@ -93,7 +100,7 @@ def run(
         rules = (
             load_rules(rules_file)
             if rules_file is not None
-            else settings.writeback_rules or DEFAULT_RULES
+            else _configured_rules(settings) or DEFAULT_RULES
         )
     except RulesError as error:
         raise fail(str(error), 2) from None

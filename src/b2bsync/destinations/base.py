@@ -182,7 +182,9 @@ class BaseDestination(abc.ABC, Generic[P]):
         )
 
     def _record(self, delivery: Delivery, result: DeliveryResult) -> None:
-        DELIVERIES.labels(destination=self.name, outcome=result.outcome.value).inc()
+        DELIVERIES.labels(
+            store=delivery.store, destination=self.name, outcome=result.outcome.value
+        ).inc()
         fields = {
             "destination": self.name,
             "store": delivery.store,

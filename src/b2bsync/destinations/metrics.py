@@ -8,6 +8,6 @@ __all__ = ["DELIVERIES"]
 
 DELIVERIES = Counter(
     "b2bsync_destination_deliveries_total",
-    "Deliveries answered by a destination, by destination name and outcome.",
-    ["destination", "outcome"],
+    "Deliveries answered by a destination, by store, destination name and outcome.",
+    ["store", "destination", "outcome"],
 )

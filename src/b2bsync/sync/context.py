@@ -85,3 +85,6 @@ class SyncContext:
     """Jitter of retry and re-check delays."""
     writeback_rules: tuple[WritebackRule, ...] = ()
     """Applied by `run_once` after delivery; empty means no write-back (it is opt-in)."""
+    channels: frozenset[int] | None = None
+    """Storefront channels whose orders are delivered; the others are kept in the ledger as
+    `skipped` (None: every channel)."""

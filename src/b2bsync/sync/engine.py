@@ -60,6 +60,8 @@ class ProcessSummary:
     enqueued: int = 0
     missing: int = 0
     """Announced orders without a stored draft (never read from V2 yet)."""
+    other_channel: int = 0
+    """Versions of orders from a channel the store does not deliver (kept as `skipped`)."""
 
     def add(self, other: ProcessSummary) -> None:
         """Accumulate `other` into this summary."""
@@ -107,6 +109,20 @@ async def _enqueue(
         await tx.outbox.refresh_order_state(ctx.store, record.order_id, now)
         return 0
     return await tx.outbox.enqueue(rows, now)
+
+
+async def _skip(
+    ctx: SyncContext, tx: Transaction, order_id: int, now: datetime, reason: str
+) -> None:
+    """Keep the order in the ledger as `skipped`, never delivered, saying why."""
+    await tx.ledger.set_state(
+        ctx.store,
+        order_id,
+        SyncState.SKIPPED,
+        now,
+        event=OrderEvent.SKIPPED,
+        detail={"reason": reason},
+    )
 
 
 async def process_drafts(
@@ -165,13 +181,8 @@ async def process_drafts(
                     )
                     summary.held += 1
                 elif incomplete:
-                    await tx.ledger.set_state(
-                        ctx.store,
-                        draft.order_id,
-                        SyncState.SKIPPED,
-                        now,
-                        event=OrderEvent.SKIPPED,
-                        detail={"reason": "status 0 (Incomplete) is never delivered"},
+                    await _skip(
+                        ctx, tx, draft.order_id, now, "status 0 (Incomplete) is never delivered"
                     )
                     summary.incomplete += 1
                 else:
@@ -188,6 +199,11 @@ async def process_drafts(
         if incomplete:
             await tx.outbox.refresh_order_state(ctx.store, record.order_id, now)
             summary.incomplete += 1
+            continue
+        if ctx.channels is not None and record.channel_id not in ctx.channels:
+            reason = f"channel {record.channel_id} is not among the store's channels"
+            await _skip(ctx, tx, record.order_id, now, reason)
+            summary.other_channel += 1
             continue
         summary.enqueued += await _enqueue(ctx, tx, record, version, now)
     return summary

@@ -56,8 +56,9 @@ class Fleet:
         engine: SyncSettings | None = None,
         on_response: Callable[[httpx2.Response], Awaitable[None]] | None = None,
     ) -> AsyncIterator[SyncContext]:
-        """A `SyncContext` for `store` with its own HTTP client (every API call counted);
-        `governors` None shares the process-wide rate-limit governors."""
+        """A `SyncContext` for `store` with its own HTTP client (every API call counted) and
+        the store's own channels, rate budget and write-back rules; `governors` None shares the
+        process-wide rate-limit governors."""
         entry = self.stores[store]
         counter = CallCounter()
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [counter.on_request]}
@@ -67,7 +68,10 @@ class Fleet:
             event_hooks=hooks, timeout=entry.connection.timeout_s
         ) as http:
             client = BigCommerceClient.from_settings(
-                entry.connection, http_client=http, governors=governors
+                entry.connection,
+                http_client=http,
+                governors=governors,
+                rate_budget=entry.rate_budget,
             )
             yield SyncContext(
                 store=store,
@@ -76,5 +80,6 @@ class Fleet:
                 destinations=self.destinations_of(store),
                 settings=engine or self.engine,
                 calls=counter,
-                writeback_rules=self.writeback_rules,
+                writeback_rules=entry.writeback_rules(self.writeback_rules),
+                channels=entry.channels,
             )

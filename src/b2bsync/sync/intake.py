@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -51,6 +51,7 @@ __all__ = [
     "intake_router",
     "parse_callback",
     "signature_problem",
+    "store_intake_path",
 ]
 
 log = structlog.get_logger("b2bsync.intake")
@@ -283,9 +284,19 @@ class WebhookIntake:
         self.counters[result.verdict] += 1
         if result.verdict is Verdict.UNAUTHORIZED:
             # Anyone can send these; one log line each would let them flood the logs.
-            log.debug("intake.refused", verdict=result.verdict.value, reason=result.reason)
+            log.debug(
+                "intake.refused",
+                store=self.settings.store,
+                verdict=result.verdict.value,
+                reason=result.reason,
+            )
         elif result.verdict in (Verdict.TOO_LARGE, Verdict.MALFORMED):
-            log.info("intake.refused", verdict=result.verdict.value, reason=result.reason)
+            log.info(
+                "intake.refused",
+                store=self.settings.store,
+                verdict=result.verdict.value,
+                reason=result.reason,
+            )
         return result
 
     async def _judge(
@@ -356,13 +367,40 @@ CALLBACK_SCHEMA: dict[str, Any] = {
 """The callback body, as BigCommerce documents it (specs/webhook-callbacks)."""
 
 
-def intake_router(intake: WebhookIntake) -> APIRouter:
-    """`POST /webhooks/bigcommerce` for `intake`."""
-    router = APIRouter()
+def store_intake_path(store: str) -> str:
+    """The intake path of one store's callbacks, `/webhooks/bigcommerce/{store_hash}`."""
+    return f"{INTAKE_PATH}/{store}"
 
-    @router.post(
-        INTAKE_PATH,
-        summary="Receive a BigCommerce webhook callback",
+
+def intake_router(intake: WebhookIntake, *, bare_path: bool = True) -> APIRouter:
+    """`POST /webhooks/bigcommerce/{store_hash}` for `intake`'s store, and with `bare_path`
+    (a single store) `POST /webhooks/bigcommerce` too."""
+    router = APIRouter()
+    paths = [store_intake_path(intake.settings.store)] + ([INTAKE_PATH] if bare_path else [])
+
+    async def receive(request: Request) -> Response:
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        result = await intake.receive(headers, request.stream())
+        if result.status != 200:
+            return JSONResponse({"error": result.verdict.value}, status_code=result.status)
+        return JSONResponse({"status": result.verdict.value})
+
+    for path in paths:
+        _add_intake_route(router, path, intake, receive)
+    return router
+
+
+def _add_intake_route(
+    router: APIRouter,
+    path: str,
+    intake: WebhookIntake,
+    receive: Callable[[Request], Awaitable[Response]],
+) -> None:
+    router.add_api_route(
+        path,
+        receive,
+        methods=["POST"],
+        summary=f"Receive a BigCommerce webhook callback of store {intake.settings.store}",
         openapi_extra={
             "parameters": [
                 {
@@ -384,11 +422,3 @@ def intake_router(intake: WebhookIntake) -> APIRouter:
             413: {"description": "Body too large"},
         },
     )
-    async def receive(request: Request) -> Response:
-        headers = {name.lower(): value for name, value in request.headers.items()}
-        result = await intake.receive(headers, request.stream())
-        if result.status != 200:
-            return JSONResponse({"error": result.verdict.value}, status_code=result.status)
-        return JSONResponse({"status": result.verdict.value})
-
-    return router

@@ -21,7 +21,7 @@ from b2bsync.bigcommerce.models.hooks import Webhook
 from b2bsync.store.database import Database
 from b2bsync.store.webhooks import WebhookRepository
 from b2bsync.sync.context import utc_now
-from b2bsync.sync.intake import INTAKE_PATH, SECRET_HEADER
+from b2bsync.sync.intake import INTAKE_PATH, SECRET_HEADER, store_intake_path
 
 __all__ = [
     "DEFAULT_SECRET_DIR",
@@ -104,10 +104,16 @@ def load_or_create_secret(path: Path) -> WebhookSecret:
     return secret
 
 
-def intake_url(public_url: str) -> str:
-    """The intake's address under `public_url` (a full intake URL is kept as it is)."""
+def intake_url(public_url: str, store: str | None = None) -> str:
+    """The intake's address under `public_url` (a full intake URL is kept as it is); with
+    `store`, that store's own intake, `/webhooks/bigcommerce/{store}`."""
     base = public_url.rstrip("/")
-    return base if base.endswith(INTAKE_PATH) else base + INTAKE_PATH
+    path = INTAKE_PATH if store is None else store_intake_path(store)
+    if base.endswith(path):
+        return base
+    if store is not None and base.endswith(INTAKE_PATH):
+        return f"{base}/{store}"
+    return base + path
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +147,12 @@ async def install_webhooks(
     store: str,
     public_url: str,
     secret: WebhookSecret,
+    *,
+    per_store: bool = False,
 ) -> InstallResult:
-    """Create (or repair) the order hooks calling `public_url`'s intake with `secret`."""
-    destination = intake_url(public_url)
+    """Create (or repair) the order hooks calling `public_url`'s intake with `secret`; with
+    `per_store`, the store's own intake path (several stores behind one b2bsync)."""
+    destination = intake_url(public_url, store if per_store else None)
     existing = {
         hook.scope: hook for hook in await list_webhooks(client) if hook.destination == destination
     }

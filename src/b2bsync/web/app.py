@@ -68,14 +68,16 @@ def _report_crash(task: asyncio.Task[None]) -> None:
 
 def create_app(
     *,
-    intake: WebhookIntake | None = None,
+    intakes: Sequence[WebhookIntake] = (),
     services: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
     dashboard: Dashboard | None = None,
 ) -> FastAPI:
-    """The app; `services` are long-running coroutines started with the app and cancelled when
-    it stops (e.g. `MicroBatcher.run`, `Watchdog.run`). With `dashboard`, it also serves the
-    dashboard's pages, `/api/` and a `/readyz` that checks the database."""
+    """The app; `intakes` receive their store's callbacks at `/webhooks/bigcommerce/{store}`
+    (a single one at `/webhooks/bigcommerce` too); `services` are long-running coroutines
+    started with the app and cancelled when it stops (e.g. `MicroBatcher.run`, `Watchdog.run`).
+    With `dashboard`, it also serves the dashboard's pages, `/api/` and a `/readyz` that checks
+    the database."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -125,8 +127,8 @@ def create_app(
 
     if dashboard is not None:
         _mount_dashboard(app, dashboard)
-    if intake is not None:
-        app.include_router(intake_router(intake))
+    for intake in intakes:
+        app.include_router(intake_router(intake, bare_path=len(intakes) == 1))
     app.add_middleware(BodySizeLimit, limit=max_request_bytes)
     return app
 

@@ -76,6 +76,7 @@ def _rate_budget(dashboard: Dashboard, store: str | None) -> list[dict[str, Any]
             "quota": snapshot.quota,
             "left": snapshot.left,
             "reset_in_s": None if snapshot.reset_in_s is None else round(snapshot.reset_in_s, 1),
+            "cap": None if snapshot.budget is None else str(snapshot.budget),
         }
         for snapshot in dashboard.governors.snapshots()
         if store is None or snapshot.store_hash == store

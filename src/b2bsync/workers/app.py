@@ -29,7 +29,7 @@ from b2bsync.bigcommerce.errors import BigCommerceError
 from b2bsync.bigcommerce.governor import GovernorRegistry
 from b2bsync.sync.fleet import Fleet
 from b2bsync.sync.microbatch import BatchSettings, poll_round
-from b2bsync.workers.budget import restore_budget, save_budget
+from b2bsync.workers.budget import handed_over
 from b2bsync.workers.schedule import cron_for_interval
 
 __all__ = ["SYNC_TASK", "WorkerApp", "WorkerSettings", "build_worker_app", "procrastinate_conninfo"]
@@ -133,15 +133,13 @@ class WorkerApp:
             return
         registry = GovernorRegistry()
         async with self.fleet.context(store, governors=registry) as ctx:
-            await restore_budget(ctx, registry)
             try:
-                summary = await poll_round(ctx, self.settings.batch)
+                async with handed_over(ctx, registry):
+                    summary = await poll_round(ctx, self.settings.batch)
             except BigCommerceError as error:
                 # Everything committed stays committed; the next tick tries again.
                 log.warning("worker.round_failed", store=store, error=str(error))
                 return
-            finally:
-                await save_budget(ctx, registry)
         log.info(
             "worker.round",
             store=store,
@@ -163,7 +161,13 @@ class WorkerApp:
             except UniqueViolation:
                 # The same round already waits (the tick queued it); the dead copy is closed.
                 await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=False)
-            log.warning("worker.recovered", job=job.id, task=job.task_name, lock=job.lock)
+            log.warning(
+                "worker.recovered",
+                store=job.task_kwargs.get("store"),
+                job=job.id,
+                task=job.task_name,
+                lock=job.lock,
+            )
         return len(stalled)
 
     async def run(self, *, concurrency: int = 1, name: str = "worker") -> None:
