@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -274,6 +275,12 @@ async def test_no_secret_reaches_a_page_or_the_api(
         await db.close()
     assert "erp.example" in shown[0]
     assert "abc123" in shown[1]
+    (store,) = json.loads(shown[0])["stores"]
+    assert (store["store_hash"], store["channels"], store["destinations"]) == (
+        "abc123",
+        "all",
+        "all",
+    )
     for text in shown:
         assert "s3cr3t" not in text
 

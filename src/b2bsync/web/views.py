@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from b2bsync.bigcommerce.governor import Family
 from b2bsync.config import ConfigError
+from b2bsync.config_stores import StoreEntry
 from b2bsync.store import OrderFilter, display_url
 from b2bsync.store.order_json import detail_json, summary_json
 from b2bsync.store.outbox import OutboxRow
@@ -21,6 +22,7 @@ from b2bsync.store.signals import InvoiceRow, PaymentRow
 from b2bsync.store.writebacks import WritebackLog
 from b2bsync.sync.poller import ORDERS_STREAM
 from b2bsync.sync.watchdog import webhook_health
+from b2bsync.sync.writeback import WritebackRule
 from b2bsync.web.chart import daily_chart
 from b2bsync.web.dashboard import Dashboard
 from b2bsync.web.masking import masked
@@ -279,20 +281,32 @@ def _dump(model: BaseModel) -> dict[str, Any]:
     return shown
 
 
+def _store_view(entry: StoreEntry, shared_rules: tuple[WritebackRule, ...]) -> dict[str, Any]:
+    """One store's connection (secrets masked) and what applies to it alone."""
+    return _dump(entry.connection) | {
+        "destinations": list(entry.destinations) if entry.destinations is not None else "all",
+        "channels": sorted(entry.channels) if entry.channels is not None else "all",
+        "rate_budget": str(entry.rate_budget) if entry.rate_budget else "the server's quota",
+        "writeback_rules": [_dump(rule) for rule in entry.writeback_rules(shared_rules)],
+    }
+
+
 def settings_view(dashboard: Dashboard) -> dict[str, Any]:
     """The settings in force, every secret masked."""
     settings = dashboard.settings
     if settings is None:
         return {"configured": False, "database": display_url(dashboard.db.url)}
     try:
-        store: dict[str, Any] | None = _dump(settings.bigcommerce())
+        stores: list[dict[str, Any]] = [
+            _store_view(entry, settings.writeback_rules) for entry in settings.store_entries()
+        ]
     except ConfigError as error:
-        store = {"error": str(error)}
+        stores = [{"error": str(error)}]
     return {
         "configured": True,
         "config_file": str(settings.config_file) if settings.config_file else None,
         "database": display_url(settings.database_url),
-        "store": store,
+        "stores": stores,
         "sync": _dump(settings.sync),
         "destinations": [_dump(destination) for destination in settings.destinations],
         "writeback_rules": [_dump(rule) for rule in settings.writeback_rules],
