@@ -71,6 +71,8 @@ async def test_an_outage_is_carried_by_polling_and_repaired_by_the_watchdog(
                 on_accepted=batcher.wake,
             )
             async with serve(create_app(intakes=[intake]), port):
+                # Orders polled within the grace are not yet "silent": let the last poll age.
+                await asyncio.sleep(SETTINGS.silence_grace.total_seconds() + 0.1)
                 broken = await watchdog.check()
                 assert await _hook_status(sandbox) == "active"
                 assert watchdog.poll_interval() == SETTINGS.degraded_poll_s

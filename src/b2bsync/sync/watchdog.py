@@ -150,9 +150,13 @@ async def check_webhooks(
     note blocked domains and silence, store the verdict, and return the resulting health."""
     moment = now or utc_now()
     async with db.transaction(readonly=True) as tx:
-        installation = await WebhookRepository(tx.connection).installation(store)
-    if installation is None:
-        return await webhook_health(db, store, settings)
+        repo = WebhookRepository(tx.connection)
+        installation = await repo.installation(store)
+        if installation is None:
+            return await webhook_health(db, store, settings)
+        # Judged before any re-activation below: the callbacks a re-activated hook delivers at
+        # once would otherwise move "the last callback" forward and hide the silence.
+        silent = await _silent(repo, installation, moment, settings.silence_grace)
     admin = await client.hooks.admin()
     findings: list[str] = []
     ours = [
@@ -176,14 +180,10 @@ async def check_webhooks(
         if _same_domain(installation.destination, str(entry.get("destination", "")))
     ]
     findings.extend(f"domain {domain} is blocklisted by BigCommerce" for domain in blocked)
+    if silent:
+        findings.append(f"{silent} order(s) reached the ledger by polling after the last callback")
     async with db.transaction() as tx:
-        repo = WebhookRepository(tx.connection)
-        silent = await _silent(repo, installation, moment, settings.silence_grace)
-        if silent:
-            findings.append(
-                f"{silent} order(s) reached the ledger by polling after the last callback"
-            )
-        await repo.put_check(
+        await WebhookRepository(tx.connection).put_check(
             store,
             moment,
             healthy=not findings,
