@@ -189,7 +189,7 @@ async def run(
         )
         if webhooks:
             await install_webhooks(client, db, STORE, f"http://127.0.0.1:{port}", SECRET)
-            app = create_app(intake=intake, services=(batcher.run, watchdog.run))
+            app = create_app(intakes=[intake], services=(batcher.run, watchdog.run))
         else:
             app = create_app(services=(batcher.run,))
         server = uvicorn.Server(
