@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Row, Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -102,6 +102,48 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now)
 
 
+def _due(destination: str, now: datetime, store: str | None) -> ColumnElement[bool]:
+    return and_(
+        outbox.c.destination == destination,
+        outbox.c.state == OutboxState.PENDING.value,
+        outbox.c.next_attempt_at <= now,
+        _claimable(now),
+        *([outbox.c.store == store] if store is not None else []),
+    )
+
+
+def _claim_candidates(
+    destination: str, limit: int, now: datetime, store: str | None
+) -> Select[tuple[int]]:
+    """The ids `claim_due` locks: due rows, oldest due first, each its order's lowest pending
+    version for the destination.
+
+    The version check is a scalar subquery on purpose: PostgreSQL turns a `NOT EXISTS` into an
+    anti-join, and without table statistics (a fresh or bulk-loaded outbox before its first
+    ANALYZE) it planned that join as a nested loop over every pending row for every pending
+    row. A scalar subquery is never flattened into a join; it runs once per candidate as an
+    index probe on (store, order_id, destination, version), whatever the statistics say.
+    """
+    earlier = outbox.alias("earlier")
+    lowest_pending = (
+        select(func.min(earlier.c.version))
+        .where(
+            earlier.c.store == outbox.c.store,
+            earlier.c.order_id == outbox.c.order_id,
+            earlier.c.destination == outbox.c.destination,
+            earlier.c.state == OutboxState.PENDING.value,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(outbox.c.id)
+        .where(_due(destination, now, store), outbox.c.version == lowest_pending)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
 # Where several of an order's rows are open for one destination, their delivery state is the
 # most urgent one: a dead letter outranks a retry, a retry outranks a first attempt.
 _STATE_PRIORITY = (SyncState.DEAD, SyncState.FAILED, SyncState.READY, SyncState.DELIVERED)
@@ -165,29 +207,10 @@ class OutboxRepository:
         An order's later version waits while an earlier one is still pending for the same
         destination, so versions arrive in order. `store` limits the claim to that store's rows.
         """
-        earlier = outbox.alias("earlier")
-        earlier_pending = exists().where(
-            earlier.c.destination == outbox.c.destination,
-            earlier.c.store == outbox.c.store,
-            earlier.c.order_id == outbox.c.order_id,
-            earlier.c.version < outbox.c.version,
-            earlier.c.state == OutboxState.PENDING.value,
+        due = _due(destination, now, store)
+        picked = locked_candidates(
+            self._conn, _claim_candidates(destination, limit, now, store), "picked"
         )
-        due = and_(
-            outbox.c.destination == destination,
-            outbox.c.state == OutboxState.PENDING.value,
-            outbox.c.next_attempt_at <= now,
-            _claimable(now),
-            *([outbox.c.store == store] if store is not None else []),
-        )
-        candidates = (
-            select(outbox.c.id)
-            .where(due, ~earlier_pending)
-            .order_by(outbox.c.next_attempt_at, outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        picked = locked_candidates(self._conn, candidates, "picked")
         result = await self._conn.execute(
             update(outbox)
             .where(outbox.c.id.in_(select(picked.c.id)), due)
