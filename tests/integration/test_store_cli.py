@@ -26,7 +26,7 @@ def test_upgrade_creates_the_schema_in_a_new_sqlite_file(tmp_path: Path) -> None
     assert path.is_file()
     again = runner.invoke(app, ["db", "upgrade"], env={DATABASE_URL_ENV: url})
     assert again.exit_code == 0, again.output
-    assert "already at revision 0005" in again.output
+    assert "already at revision 0006" in again.output
     current = runner.invoke(app, ["db", "current", "--json"], env={DATABASE_URL_ENV: url})
     assert current.exit_code == 0, current.output
     assert json.loads(current.output) == {
