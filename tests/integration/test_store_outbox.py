@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2bsync.domain.delivery import Outcome
 from b2bsync.domain.sync_state import SyncState
@@ -237,8 +238,15 @@ def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _plan_nodes(child)
 
 
+async def _explain(conn: AsyncConnection, statement: str, parameters: Any) -> dict[str, Any]:
+    result = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
+    [[plan]] = result.all()
+    found: dict[str, Any] = plan[0]["Plan"]
+    return found
+
+
 @pytest.mark.postgres
-async def test_the_postgres_claim_walks_indexes_without_table_statistics(
+async def test_the_postgres_claim_walks_indexes_with_or_without_table_statistics(
     empty_postgres_url: str,
 ) -> None:
     # Without statistics (autovacuum off, or a bulk-loaded outbox before its first ANALYZE) the
@@ -268,22 +276,27 @@ async def test_the_postgres_claim_walks_indexes_without_table_statistics(
             analysed = await conn.scalar(
                 text("SELECT count(*) FROM pg_stats WHERE tablename = 'outbox'")
             )
-            result = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
-            [[plan]] = result.all()
+            unanalysed_plan = await _explain(conn, statement, parameters)
+            await conn.execute(text("ANALYZE outbox"))
+            analysed_plan = await _explain(conn, statement, parameters)
     assert analysed == 0
     assert [row.version for row in claimed] == [1] * 50
-    nodes = list(_plan_nodes(plan[0]["Plan"]))
-    outbox_scans = [
-        node
-        for node in nodes
-        if node.get("Relation Name") == "outbox" and node["Node Type"].endswith("Scan")
-    ]
-    assert {node["Node Type"] for node in outbox_scans} == {"Index Scan"}
-    assert "ix_outbox_destination_state_next_attempt_at_id" in {
-        node["Index Name"] for node in outbox_scans
-    }
-    assert not [node for node in nodes if node["Node Type"] == "Sort"]
-    assert not [node for node in nodes if node.get("Join Type") == "Anti"]
+    for plan in (unanalysed_plan, analysed_plan):
+        nodes = list(_plan_nodes(plan))
+        # The candidate scan; the UPDATE around it then touches the `limit` rows it picked.
+        [picked] = [node for node in nodes if node.get("Subplan Name") == "CTE picked"]
+        outbox_scans = [
+            node
+            for node in _plan_nodes(picked)
+            if node.get("Relation Name") == "outbox" and node["Node Type"].endswith("Scan")
+        ]
+        assert {node["Node Type"] for node in outbox_scans} == {"Index Scan"}
+        assert {node["Index Name"] for node in outbox_scans} == {
+            "ix_outbox_destination_state_next_attempt_at_id",
+            "ix_outbox_store_order_id_destination_version",
+        }
+        assert not [node for node in nodes if node["Node Type"] == "Sort"]
+        assert not [node for node in nodes if node.get("Join Type") == "Anti"]
 
 
 async def test_replay_of_chosen_orders_resends_delivered_rows(db: Database) -> None:

@@ -118,11 +118,15 @@ def _claim_candidates(
     """The ids `claim_due` locks: due rows, oldest due first, each its order's lowest pending
     version for the destination.
 
-    The version check is a scalar subquery on purpose: PostgreSQL turns a `NOT EXISTS` into an
-    anti-join, and without table statistics (a fresh or bulk-loaded outbox before its first
-    ANALYZE) it planned that join as a nested loop over every pending row for every pending
-    row. A scalar subquery is never flattened into a join; it runs once per candidate as an
-    index probe on (store, order_id, destination, version), whatever the statistics say.
+    The plan must walk the (destination, state, next_attempt_at, id) index and stop after
+    `limit` rows whatever the table statistics say (a fresh or bulk-loaded outbox has none
+    until its first ANALYZE). So the in-order check is a scalar subquery, which PostgreSQL never
+    flattens into a join (a `NOT EXISTS` anti-join was planned as a nested loop over every
+    pending row for every pending row): it runs per candidate as an index probe on (store,
+    order_id, destination, version). It reads `version <=` rather than `=` the lowest pending
+    version (the same rows: a due row is pending itself); the planner rates an equality with a
+    subquery as matching almost nothing, and with statistics it then preferred sorting every
+    due row to a walk it expected to read the whole index.
     """
     earlier = outbox.alias("earlier")
     lowest_pending = (
@@ -137,7 +141,7 @@ def _claim_candidates(
     )
     return (
         select(outbox.c.id)
-        .where(_due(destination, now, store), outbox.c.version == lowest_pending)
+        .where(_due(destination, now, store), outbox.c.version <= lowest_pending)
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
