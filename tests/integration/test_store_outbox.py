@@ -297,6 +297,13 @@ async def test_the_postgres_claim_walks_indexes_with_or_without_table_statistics
         }
         assert not [node for node in nodes if node["Node Type"] == "Sort"]
         assert not [node for node in nodes if node.get("Join Type") == "Anti"]
+    # The UPDATE finds the picked rows by primary key, not by walking every due row again.
+    [leased] = [
+        node
+        for node in _plan_nodes(unanalysed_plan)
+        if node.get("Alias") == "outbox" and node["Node Type"].endswith("Scan")
+    ]
+    assert (leased["Node Type"], leased["Index Name"]) == ("Index Scan", "pk_outbox")
 
 
 async def test_replay_of_chosen_orders_resends_delivered_rows(db: Database) -> None:

@@ -102,16 +102,6 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now)
 
 
-def _due(destination: str, now: datetime, store: str | None) -> ColumnElement[bool]:
-    return and_(
-        outbox.c.destination == destination,
-        outbox.c.state == OutboxState.PENDING.value,
-        outbox.c.next_attempt_at <= now,
-        _claimable(now),
-        *([outbox.c.store == store] if store is not None else []),
-    )
-
-
 def _claim_candidates(
     destination: str, limit: int, now: datetime, store: str | None
 ) -> Select[tuple[int]]:
@@ -141,7 +131,14 @@ def _claim_candidates(
     )
     return (
         select(outbox.c.id)
-        .where(_due(destination, now, store), outbox.c.version <= lowest_pending)
+        .where(
+            outbox.c.destination == destination,
+            outbox.c.state == OutboxState.PENDING.value,
+            outbox.c.next_attempt_at <= now,
+            _claimable(now),
+            *([outbox.c.store == store] if store is not None else []),
+            outbox.c.version <= lowest_pending,
+        )
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -206,18 +203,20 @@ class OutboxRepository:
         """Lease up to `limit` due rows of `destination` until `now + lease`, oldest due first.
 
         Two claimers never get the same row: PostgreSQL skips rows another transaction has
-        locked (`FOR UPDATE SKIP LOCKED`); on SQLite write transactions are serial and the
-        UPDATE re-checks the lease. A row whose lease ran out (its worker died) is due again.
+        locked (`FOR UPDATE SKIP LOCKED`) and re-checks a locked row that changed meanwhile; on
+        SQLite write transactions are serial and the claim is one statement. The UPDATE leases
+        exactly the rows the candidate query picked, found by primary key (re-checking the due
+        conditions there let PostgreSQL drive it from the due rows again, without statistics).
+        A row whose lease ran out (its worker died) is due again.
         An order's later version waits while an earlier one is still pending for the same
         destination, so versions arrive in order. `store` limits the claim to that store's rows.
         """
-        due = _due(destination, now, store)
         picked = locked_candidates(
             self._conn, _claim_candidates(destination, limit, now, store), "picked"
         )
         result = await self._conn.execute(
             update(outbox)
-            .where(outbox.c.id.in_(select(picked.c.id)), due)
+            .where(outbox.c.id.in_(select(picked.c.id)))
             .values(claimed_until=now + lease)
             .returning(*outbox.c)
         )
