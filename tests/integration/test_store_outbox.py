@@ -4,9 +4,13 @@ retries, dead letters, replay and skip, with the order's sync state following al
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2bsync.domain.delivery import Outcome
 from b2bsync.domain.sync_state import SyncState
@@ -200,6 +204,106 @@ async def test_a_later_version_waits_for_the_earlier_one_of_the_same_destination
         await tx.outbox.mark_delivered(first.id, later(30))
         [second] = await tx.outbox.claim_due("sql", 10, later(30), LEASE)
     assert second.version == 2
+
+
+async def test_batched_claims_deliver_each_orders_versions_in_order(db: Database) -> None:
+    for step in range(3):
+        for order_id in range(1, 7):
+            record = make_record(order_id, status_id=step + 1, date_modified=later(step))
+            await write_version(db, record, later(step))
+    delivered: dict[int, list[int]] = {}
+    async with db.transaction() as tx:
+        while batch := await tx.outbox.claim_due("sql", 4, later(10), LEASE):
+            # A claimed, undelivered row is still pending: its later versions wait.
+            assert len({row.order_id for row in batch}) == len(batch)
+            for row in batch:
+                delivered.setdefault(row.order_id, []).append(row.version)
+                await tx.outbox.mark_delivered(row.id, later(10))
+    assert delivered == {order_id: [1, 2, 3] for order_id in range(1, 7)}
+
+
+async def test_a_dead_earlier_version_does_not_hold_back_the_next(db: Database) -> None:
+    await write_version(db, make_record(101), T0)
+    await write_version(db, make_record(101, status_id=2, date_modified=later(1)), later(1))
+    async with db.transaction() as tx:
+        [v1] = await tx.outbox.claim_due("sql", 10, later(2), LEASE)
+        await tx.outbox.mark_dead(v1.id, "HTTP 422", later(2))
+        [v2] = await tx.outbox.claim_due("sql", 10, later(2), LEASE)
+    assert (v1.version, v2.version) == (1, 2)
+
+
+def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+async def _explain(conn: AsyncConnection, statement: str, parameters: Any) -> dict[str, Any]:
+    result = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
+    [[plan]] = result.all()
+    found: dict[str, Any] = plan[0]["Plan"]
+    return found
+
+
+@pytest.mark.postgres
+async def test_the_postgres_claim_walks_indexes_with_or_without_table_statistics(
+    empty_postgres_url: str,
+) -> None:
+    # Without statistics (autovacuum off, or a bulk-loaded outbox before its first ANALYZE) the
+    # former NOT EXISTS anti-join ran over every pending row for every pending row and sorted
+    # them all: quadratic. The plan must stay index-driven whatever the planner believes.
+    async with Database(empty_postgres_url) as database:
+        await database.upgrade()
+        deliveries = [
+            make_delivery(make_record(order_id), version)
+            for order_id in range(1, 201)
+            for version in (1, 2)
+        ]
+        async with database.transaction() as tx:
+            await tx.outbox.enqueue([("sql", delivery) for delivery in deliveries], T0)
+        statements: list[tuple[str, Any]] = []
+
+        def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if "SKIP LOCKED" in statement:
+                statements.append((statement, parameters))
+
+        event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
+        async with database.transaction() as tx:
+            claimed = await tx.outbox.claim_due("sql", 50, later(1), LEASE)
+        event.remove(database.engine.sync_engine, "before_cursor_execute", capture)
+        [(statement, parameters)] = statements
+        async with database.engine.connect() as conn:
+            analysed = await conn.scalar(
+                text("SELECT count(*) FROM pg_stats WHERE tablename = 'outbox'")
+            )
+            unanalysed_plan = await _explain(conn, statement, parameters)
+            await conn.execute(text("ANALYZE outbox"))
+            analysed_plan = await _explain(conn, statement, parameters)
+    assert analysed == 0
+    assert [row.version for row in claimed] == [1] * 50
+    for plan in (unanalysed_plan, analysed_plan):
+        nodes = list(_plan_nodes(plan))
+        # The candidate scan; the UPDATE around it then touches the `limit` rows it picked.
+        [picked] = [node for node in nodes if node.get("Subplan Name") == "CTE picked"]
+        outbox_scans = [
+            node
+            for node in _plan_nodes(picked)
+            if node.get("Relation Name") == "outbox" and node["Node Type"].endswith("Scan")
+        ]
+        assert {node["Node Type"] for node in outbox_scans} == {"Index Scan"}
+        assert {node["Index Name"] for node in outbox_scans} == {
+            "ix_outbox_destination_state_next_attempt_at_id",
+            "ix_outbox_store_order_id_destination_version",
+        }
+        assert not [node for node in nodes if node["Node Type"] == "Sort"]
+        assert not [node for node in nodes if node.get("Join Type") == "Anti"]
+    # The UPDATE finds the picked rows by primary key, not by walking every due row again.
+    [leased] = [
+        node
+        for node in _plan_nodes(unanalysed_plan)
+        if node.get("Alias") == "outbox" and node["Node Type"].endswith("Scan")
+    ]
+    assert (leased["Node Type"], leased["Index Name"]) == ("Index Scan", "pk_outbox")
 
 
 async def test_replay_of_chosen_orders_resends_delivered_rows(db: Database) -> None:

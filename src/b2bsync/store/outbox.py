@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Row, Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -102,6 +102,49 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now)
 
 
+def _claim_candidates(
+    destination: str, limit: int, now: datetime, store: str | None
+) -> Select[tuple[int]]:
+    """The ids `claim_due` locks: due rows, oldest due first, each its order's lowest pending
+    version for the destination.
+
+    The plan must walk the (destination, state, next_attempt_at, id) index and stop after
+    `limit` rows whatever the table statistics say (a fresh or bulk-loaded outbox has none
+    until its first ANALYZE). So the in-order check is a scalar subquery, which PostgreSQL never
+    flattens into a join (a `NOT EXISTS` anti-join was planned as a nested loop over every
+    pending row for every pending row): it runs per candidate as an index probe on (store,
+    order_id, destination, version). It reads `version <=` rather than `=` the lowest pending
+    version (the same rows: a due row is pending itself); the planner rates an equality with a
+    subquery as matching almost nothing, and with statistics it then preferred sorting every
+    due row to a walk it expected to read the whole index.
+    """
+    earlier = outbox.alias("earlier")
+    lowest_pending = (
+        select(func.min(earlier.c.version))
+        .where(
+            earlier.c.store == outbox.c.store,
+            earlier.c.order_id == outbox.c.order_id,
+            earlier.c.destination == outbox.c.destination,
+            earlier.c.state == OutboxState.PENDING.value,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(outbox.c.id)
+        .where(
+            outbox.c.destination == destination,
+            outbox.c.state == OutboxState.PENDING.value,
+            outbox.c.next_attempt_at <= now,
+            _claimable(now),
+            *([outbox.c.store == store] if store is not None else []),
+            outbox.c.version <= lowest_pending,
+        )
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
 # Where several of an order's rows are open for one destination, their delivery state is the
 # most urgent one: a dead letter outranks a retry, a retry outranks a first attempt.
 _STATE_PRIORITY = (SyncState.DEAD, SyncState.FAILED, SyncState.READY, SyncState.DELIVERED)
@@ -160,37 +203,20 @@ class OutboxRepository:
         """Lease up to `limit` due rows of `destination` until `now + lease`, oldest due first.
 
         Two claimers never get the same row: PostgreSQL skips rows another transaction has
-        locked (`FOR UPDATE SKIP LOCKED`); on SQLite write transactions are serial and the
-        UPDATE re-checks the lease. A row whose lease ran out (its worker died) is due again.
+        locked (`FOR UPDATE SKIP LOCKED`) and re-checks a locked row that changed meanwhile; on
+        SQLite write transactions are serial and the claim is one statement. The UPDATE leases
+        exactly the rows the candidate query picked, found by primary key (re-checking the due
+        conditions there let PostgreSQL drive it from the due rows again, without statistics).
+        A row whose lease ran out (its worker died) is due again.
         An order's later version waits while an earlier one is still pending for the same
         destination, so versions arrive in order. `store` limits the claim to that store's rows.
         """
-        earlier = outbox.alias("earlier")
-        earlier_pending = exists().where(
-            earlier.c.destination == outbox.c.destination,
-            earlier.c.store == outbox.c.store,
-            earlier.c.order_id == outbox.c.order_id,
-            earlier.c.version < outbox.c.version,
-            earlier.c.state == OutboxState.PENDING.value,
+        picked = locked_candidates(
+            self._conn, _claim_candidates(destination, limit, now, store), "picked"
         )
-        due = and_(
-            outbox.c.destination == destination,
-            outbox.c.state == OutboxState.PENDING.value,
-            outbox.c.next_attempt_at <= now,
-            _claimable(now),
-            *([outbox.c.store == store] if store is not None else []),
-        )
-        candidates = (
-            select(outbox.c.id)
-            .where(due, ~earlier_pending)
-            .order_by(outbox.c.next_attempt_at, outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        picked = locked_candidates(self._conn, candidates, "picked")
         result = await self._conn.execute(
             update(outbox)
-            .where(outbox.c.id.in_(select(picked.c.id)), due)
+            .where(outbox.c.id.in_(select(picked.c.id)))
             .values(claimed_until=now + lease)
             .returning(*outbox.c)
         )

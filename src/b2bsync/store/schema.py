@@ -155,7 +155,7 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
     UniqueConstraint("destination", "idempotency_key"),
-    Index(None, "destination", "state", "next_attempt_at"),
+    Index(None, "destination", "state", "next_attempt_at", "id"),
     Index(None, "store", "order_id", "destination", "version"),
     Index(None, "state", "id"),
 )
