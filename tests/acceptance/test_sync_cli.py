@@ -229,29 +229,14 @@ def test_continuous_sync_stops_cleanly_on_ctrl_c(
     assert b"sync.round" in stderr
 
 
-@pytest.fixture
-def fresh_postgres(postgres_url: str) -> Iterator[str]:
-    """An empty PostgreSQL database of its own (the session's one may be migrated already)."""
-    import psycopg
-
-    base, _, name = postgres_url.rpartition("/")
-    own = f"{name}_cli"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{own}"')
-        try:
-            yield f"{base}/{own}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)')
-
-
 @pytest.mark.postgres
 def test_a_postgres_ledger_is_migrated_deliberately_then_synced(
     flaky_sandbox: RunningSandbox,
     env: dict[str, str],
-    fresh_postgres: str,
+    empty_postgres_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("B2BSYNC_DATABASE_URL", fresh_postgres)
+    monkeypatch.setenv("B2BSYNC_DATABASE_URL", empty_postgres_url)
     refused = runner.invoke(app, ["sync", "--once"])
     assert refused.exit_code == 1
     assert "run `b2bsync db upgrade`" in refused.output
