@@ -22,6 +22,7 @@ from b2bsync.store.checkpoints import CheckpointRepository
 from b2bsync.store.errors import UnsupportedDatabaseURL
 from b2bsync.store.ledger import LedgerRepository
 from b2bsync.store.outbox import OutboxRepository
+from b2bsync.store.quarantine import QuarantineRepository
 from b2bsync.store.signals import SignalRepository
 
 DEFAULT_DATABASE_URL = "sqlite:///.b2bsync/b2bsync.db"
@@ -107,6 +108,7 @@ class Transaction:
     feed: ChangeFeedRepository
     checkpoints: CheckpointRepository
     signals: SignalRepository
+    quarantine: QuarantineRepository
 
 
 def alembic_config(url: str) -> Config:
@@ -148,6 +150,7 @@ class Database:
                     feed=ChangeFeedRepository(conn),
                     checkpoints=CheckpointRepository(conn),
                     signals=SignalRepository(conn),
+                    quarantine=QuarantineRepository(conn),
                 )
 
     async def upgrade(self, revision: str = "head") -> None:

@@ -309,3 +309,22 @@ webhook_health = Table(
     Column("report", JSONType, nullable=True, comment="the last check's findings"),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("store", String(STORE), nullable=False),
+    Column("stream", String(32), nullable=False),
+    Column("record_key", String(128), nullable=False),
+    Column("order_id", BigInteger, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("payload", Text, nullable=False, comment="the record's JSON, size-capped"),
+    Column("payload_chars", Integer, nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("times_seen", Integer, nullable=False),
+    PrimaryKeyConstraint("store", "stream", "record_key"),
+    Index(None, "store", "order_id"),
+    Index(None, "last_seen_at"),
+)
