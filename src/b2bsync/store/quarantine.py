@@ -145,5 +145,5 @@ class QuarantineRepository:
         query = select(quarantine.c.stream, func.count()).group_by(quarantine.c.stream)
         if store is not None:
             query = query.where(quarantine.c.store == store)
-        rows = (await self._conn.execute(query)).tuples().all()
-        return {RejectedStream(stream): count for stream, count in rows}
+        rows = (await self._conn.execute(query)).all()
+        return {RejectedStream(str(stream)): int(count) for stream, count in rows}
