@@ -142,8 +142,8 @@ class QuarantineRepository:
 
     async def counts(self, store: str | None = None) -> dict[RejectedStream, int]:
         """How many records each stream has in quarantine (streams with none are absent)."""
-        query = select(quarantine.c.stream, func.count()).group_by(quarantine.c.stream)
+        query = select(quarantine.c.stream, func.count().label("n")).group_by(quarantine.c.stream)
         if store is not None:
             query = query.where(quarantine.c.store == store)
         rows = (await self._conn.execute(query)).all()
-        return {RejectedStream(str(stream)): int(count) for stream, count in rows}
+        return {RejectedStream(row.stream): row.n for row in rows}
