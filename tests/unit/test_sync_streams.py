@@ -11,6 +11,7 @@ import pytest
 from b2bsync.sync.streams import anchored_pages
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
+Row = tuple[int, datetime]
 
 
 class Listing:
@@ -25,7 +26,7 @@ class Listing:
         self.clock = T0 + timedelta(seconds=seconds)
         self.requests = 0
 
-    async def fetch(self, anchor: datetime, offset: int) -> list[tuple[int, datetime]]:
+    async def fetch(self, anchor: datetime, offset: int) -> tuple[list[Row], int]:
         self.requests += 1
         rows = sorted(
             ((i, at) for i, at in self.updated.items() if at >= anchor), key=lambda r: (r[1], r[0])
@@ -35,7 +36,7 @@ class Listing:
             # Touch some records: they jump to the end of the sort order.
             self.clock += timedelta(seconds=1)
             self.updated[self.rng.randrange(len(self.updated))] = self.clock
-        return page
+        return page, len(page)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -56,10 +57,24 @@ async def test_a_full_page_of_one_second_goes_on_by_offset() -> None:
     listing.updated = {i: T0 for i in range(25)}
     pages = []
 
-    async def still(anchor: datetime, offset: int) -> list[tuple[int, datetime]]:
+    async def still(anchor: datetime, offset: int) -> tuple[list[Row], int]:
         rows = sorted((i, at) for i, at in listing.updated.items() if at >= anchor)
-        return rows[offset : offset + 10]
+        return rows[offset : offset + 10], len(rows[offset : offset + 10])
 
     async for page in anchored_pages(still, lambda row: row, T0, 10):
         pages.append([i for i, _ in page])
     assert [i for page in pages for i in page] == list(range(25))
+
+
+async def test_a_full_page_with_records_set_aside_is_not_taken_for_the_last() -> None:
+    """Every third record is malformed and dropped by the fetch; paging must still go on."""
+    records = [(i, T0 + timedelta(seconds=i)) for i in range(35)]
+
+    async def dropping(anchor: datetime, offset: int) -> tuple[list[Row], int]:
+        rows = [row for row in records if row[1] >= anchor][offset : offset + 10]
+        return [row for row in rows if row[0] % 3], len(rows)
+
+    seen: list[int] = []
+    async for page in anchored_pages(dropping, lambda row: row, T0, 10):
+        seen.extend(i for i, _ in page)
+    assert sorted(set(seen)) == [i for i in range(35) if i % 3]

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from b2bsync.bigcommerce._envelope import data_list, data_object
+from b2bsync.bigcommerce.decode import Rejects, decode_one, parse
 from b2bsync.bigcommerce.errors import BadPayload
 from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
 from b2bsync.bigcommerce.models.b2b import (
@@ -30,6 +31,7 @@ from b2bsync.bigcommerce.models.b2b import (
 )
 from b2bsync.bigcommerce.pagination import b2b_pages, flatten
 from b2bsync.bigcommerce.wire import format_unix
+from b2bsync.domain.rejects import Rejected, RejectedStream
 
 __all__ = ["B2BApi", "b2b_query"]
 
@@ -69,16 +71,30 @@ class B2BApi:
         model: type[ModelT],
         filters: Mapping[str, Any] | None,
         page_size: int,
+        *,
+        rejects: Rejects | None = None,
+        stream: RejectedStream | None = None,
+        id_fields: Sequence[str] = ("id",),
     ) -> AsyncIterator[ModelT]:
+        """The listing's records. A malformed one goes to `rejects` (as a `Rejected` of
+        `stream`) and the listing goes on; without `rejects` it raises `BadPayload`."""
+
         async def fetch(params: dict[str, Any]) -> ApiResponse:
             return await self._http.get(path, operation=operation, params=params)
 
         async for item in flatten(b2b_pages(fetch, b2b_query(filters), limit=page_size)):
-            yield model.model_validate(item)
+            if rejects is None or stream is None:
+                yield parse(model, item, operation)
+                continue
+            decoded = decode_one(model, item, stream, id_fields=id_fields)
+            if isinstance(decoded, Rejected):
+                rejects(decoded)
+            else:
+                yield decoded
 
     async def _get_one(self, path: str, operation: str, model: type[ModelT]) -> ModelT:
         response = await self._http.get(path, operation=operation)
-        return model.model_validate(data_object(response.body))
+        return parse(model, data_object(response.body), operation)
 
     async def _send(self, method: str, path: str, operation: str, body: Any = None) -> Any:
         response = await self._http.request(method, path, operation=operation, json_body=body)
@@ -87,10 +103,24 @@ class B2BApi:
     # Companies
 
     def companies(
-        self, filters: Mapping[str, Any] | None = None, *, page_size: int = PAGE_SIZE
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        rejects: Rejects | None = None,
     ) -> AsyncIterator[Company]:
-        """Companies (filters: `minModified`, `companyStatus`, `bcOrderId`, `q`, ...)."""
-        return self._iterate("/companies", "b2b.companies.list", Company, filters, page_size)
+        """Companies (filters: `minModified`, `companyStatus`, `bcOrderId`, `q`, ...); a
+        malformed one goes to `rejects` when given."""
+        return self._iterate(
+            "/companies",
+            "b2b.companies.list",
+            Company,
+            filters,
+            page_size,
+            rejects=rejects,
+            stream=RejectedStream.B2B_COMPANY,
+            id_fields=("companyId", "id"),
+        )
 
     async def company(self, company_id: int) -> Company:
         """One company."""
@@ -147,7 +177,9 @@ class B2BApi:
         response = await self._http.get(
             f"/orders/{bc_order_id}/products", operation="b2b.orders.products"
         )
-        return [B2BOrderProduct.model_validate(item) for item in data_list(response.body)]
+        return [
+            parse(B2BOrderProduct, item, "b2b.orders.products") for item in data_list(response.body)
+        ]
 
     def order_extra_fields(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[ExtraFieldConfig]:
         """The order extra-field definitions."""
@@ -158,10 +190,23 @@ class B2BApi:
     # Invoices
 
     def invoices(
-        self, filters: Mapping[str, Any] | None = None, *, page_size: int = PAGE_SIZE
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        rejects: Rejects | None = None,
     ) -> AsyncIterator[Invoice]:
-        """Invoices (filters: `sortBy=updatedAt`, `orderBy`, `searchBy`+`q`, `status`, ...)."""
-        return self._iterate("/ip/invoices", "b2b.invoices.list", Invoice, filters, page_size)
+        """Invoices (filters: `sortBy=updatedAt`, `orderBy`, `searchBy`+`q`, `status`, ...); a
+        malformed one goes to `rejects` when given."""
+        return self._iterate(
+            "/ip/invoices",
+            "b2b.invoices.list",
+            Invoice,
+            filters,
+            page_size,
+            rejects=rejects,
+            stream=RejectedStream.B2B_INVOICE,
+        )
 
     async def invoice(self, invoice_id: int) -> Invoice:
         """One invoice with its extra fields."""
@@ -189,7 +234,7 @@ class B2BApi:
         body = await self._send(
             "POST", f"/ip/orders/{order_id}/invoices", "b2b.invoices.from_order"
         )
-        return InvoiceCreated.model_validate(data_object(body))
+        return parse(InvoiceCreated, data_object(body), "b2b.invoices.from_order")
 
     async def invoice_pdf(self, invoice_id: int) -> dict[str, Any]:
         """`{url, externalPdfUrl?}` of the invoice's PDF."""
@@ -213,10 +258,23 @@ class B2BApi:
     # Payments
 
     def payments(
-        self, filters: Mapping[str, Any] | None = None, *, page_size: int = PAGE_SIZE
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        rejects: Rejects | None = None,
     ) -> AsyncIterator[Payment]:
-        """Invoice payments (filters: `invoiceId`, `processingStatus`, `searchBy`+`q`, ...)."""
-        return self._iterate("/ip/payments", "b2b.payments.list", Payment, filters, page_size)
+        """Invoice payments (filters: `invoiceId`, `processingStatus`, `searchBy`+`q`, ...); a
+        malformed one goes to `rejects` when given."""
+        return self._iterate(
+            "/ip/payments",
+            "b2b.payments.list",
+            Payment,
+            filters,
+            page_size,
+            rejects=rejects,
+            stream=RejectedStream.B2B_PAYMENT,
+        )
 
     async def payment(self, payment_id: int) -> Payment:
         """One payment."""

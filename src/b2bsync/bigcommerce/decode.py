@@ -12,9 +12,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from b2bsync.bigcommerce.errors import BadPayload
 from b2bsync.domain.rejects import Rejected, RejectedStream, capped_payload, record_key
 
-__all__ = ["decode_each", "error_path", "rejection"]
+__all__ = ["Rejects", "decode_each", "decode_one", "error_path", "parse", "rejection"]
+
+Rejects = Callable[[Rejected], None]
+"""Where a listing hands each record it could not parse (e.g. `list.append`)."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -32,6 +36,16 @@ def error_path(error: ValidationError | ValueError) -> tuple[str, str]:
         extra = f" (and {more} more)" if more else ""
         return path, f"{path or 'record'}: {first['msg']}{extra}"
     return "", str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def parse(model: type[ModelT], raw: Any, operation: str) -> ModelT:
+    """`raw` as `model`, or `BadPayload` naming the operation and the field path: a malformed
+    answer surfaces as the client's own error, never as a validation traceback."""
+    try:
+        return model.model_validate(raw)
+    except (ValidationError, ValueError) as error:
+        _, reason = error_path(error)
+        raise BadPayload(f"{operation} answered a malformed {model.__name__}: {reason}") from None
 
 
 def rejection(
@@ -56,6 +70,23 @@ def rejection(
     )
 
 
+def decode_one(
+    model: type[ModelT],
+    raw: Any,
+    stream: RejectedStream,
+    *,
+    id_fields: Sequence[str] = ("id",),
+    order_of: Callable[[Any], int | None] | None = None,
+) -> ModelT | Rejected:
+    """`raw` as `model`, or a `Rejected` saying why not. `order_of(raw)` names the order a
+    rejected record belongs to, if any."""
+    try:
+        return model.model_validate(raw)
+    except (ValidationError, ValueError) as error:
+        owner = order_of(raw) if order_of is not None else None
+        return rejection(stream, raw, error, id_fields=id_fields, order_id=owner)
+
+
 def decode_each(
     model: type[ModelT],
     items: Iterable[Any],
@@ -65,13 +96,13 @@ def decode_each(
     order_of: Callable[[Any], int | None] | None = None,
 ) -> tuple[list[ModelT], list[Rejected]]:
     """Parse each of `items` as `model`: the records that parse, and one `Rejected` for each
-    that does not. `order_of(raw)` names the order a rejected record belongs to, if any."""
+    that does not (see `decode_one`)."""
     good: list[ModelT] = []
     bad: list[Rejected] = []
     for raw in items:
-        try:
-            good.append(model.model_validate(raw))
-        except (ValidationError, ValueError) as error:
-            owner = order_of(raw) if order_of is not None else None
-            bad.append(rejection(stream, raw, error, id_fields=id_fields, order_id=owner))
+        decoded = decode_one(model, raw, stream, id_fields=id_fields, order_of=order_of)
+        if isinstance(decoded, Rejected):
+            bad.append(decoded)
+        else:
+            good.append(decoded)
     return good, bad

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from b2bsync.bigcommerce._envelope import data_object
+from b2bsync.bigcommerce.decode import parse
 from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
 from b2bsync.bigcommerce.metafields import v3_query
 from b2bsync.bigcommerce.models.hooks import HooksAdmin, Webhook
@@ -29,12 +30,12 @@ class HooksApi:
             return await self._http.get("/v3/hooks", operation="v3.hooks.list", params=params)
 
         async for item in flatten(v3_pages(fetch, v3_query(filters), limit=page_size)):
-            yield Webhook.model_validate(item)
+            yield parse(Webhook, item, "v3.hooks.list")
 
     async def get(self, hook_id: int) -> Webhook:
         """One hook."""
         response = await self._http.get(f"/v3/hooks/{hook_id}", operation="v3.hooks.get")
-        return Webhook.model_validate(data_object(response.body))
+        return parse(Webhook, data_object(response.body), "v3.hooks")
 
     async def create(
         self,
@@ -51,21 +52,21 @@ class HooksApi:
         response = await self._http.request(
             "POST", "/v3/hooks", operation="v3.hooks.create", json_body=body
         )
-        return Webhook.model_validate(data_object(response.body))
+        return parse(Webhook, data_object(response.body), "v3.hooks")
 
     async def update(self, hook_id: int, changes: Mapping[str, Any]) -> Webhook:
         """Change a hook, e.g. `{"is_active": True}` to reactivate it."""
         response = await self._http.request(
             "PUT", f"/v3/hooks/{hook_id}", operation="v3.hooks.update", json_body=changes
         )
-        return Webhook.model_validate(data_object(response.body))
+        return parse(Webhook, data_object(response.body), "v3.hooks")
 
     async def delete(self, hook_id: int) -> Webhook:
         """Delete a hook; BigCommerce answers with the deleted hook."""
         response = await self._http.request(
             "DELETE", f"/v3/hooks/{hook_id}", operation="v3.hooks.delete"
         )
-        return Webhook.model_validate(data_object(response.body))
+        return parse(Webhook, data_object(response.body), "v3.hooks")
 
     async def admin(self, *, is_active: bool | None = None) -> HooksAdmin:
         """Hook statuses (including deactivated), notification emails and blocked domains."""
@@ -73,7 +74,7 @@ class HooksApi:
         response = await self._http.get(
             "/v3/hooks/admin", operation="v3.hooks.admin", params=params
         )
-        return HooksAdmin.model_validate(data_object(response.body))
+        return parse(HooksAdmin, data_object(response.body), "v3.hooks.admin")
 
     async def set_admin_emails(self, emails: Sequence[str]) -> None:
         """Set who is told about deactivated hooks and blocked domains."""

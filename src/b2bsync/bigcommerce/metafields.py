@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from b2bsync.bigcommerce._envelope import data_object
+from b2bsync.bigcommerce.decode import Rejects, decode_one, parse
 from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
 from b2bsync.bigcommerce.models.metafields import BatchResult, Metafield
 from b2bsync.bigcommerce.pagination import flatten, v3_cursor_pages, v3_pages
 from b2bsync.bigcommerce.wire import format_iso8601
+from b2bsync.domain.rejects import Rejected, RejectedStream
 
 __all__ = ["MetafieldsApi", "v3_query"]
 
@@ -25,6 +27,14 @@ def v3_query(filters: Mapping[str, Any] | None) -> dict[str, Any]:
             value = ",".join(str(item) for item in value)
         query[key] = value
     return query
+
+
+def _resource_id(raw: Any) -> int | None:
+    """The order a raw metafield belongs to, when it says so plainly."""
+    value = raw.get("resource_id") if isinstance(raw, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 class MetafieldsApi:
@@ -46,13 +56,18 @@ class MetafieldsApi:
             )
 
         async for item in flatten(v3_pages(fetch, v3_query(filters), limit=page_size)):
-            yield Metafield.model_validate(item)
+            yield parse(Metafield, item, "v3.metafields.list")
 
     async def iterate_all(
-        self, filters: Mapping[str, Any] | None = None, *, page_size: int = 250
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = 250,
+        rejects: Rejects | None = None,
     ) -> AsyncIterator[Metafield]:
         """Order metafields of every order (`GET /orders/metafields`), paged by cursor. There is
-        no order filter; narrow with `key`/`namespace` and match `resource_id`."""
+        no order filter; narrow with `key`/`namespace` and match `resource_id`. A malformed one
+        goes to `rejects` when given (else `BadPayload`)."""
 
         async def fetch(params: dict[str, Any]) -> ApiResponse:
             return await self._http.get(
@@ -60,14 +75,23 @@ class MetafieldsApi:
             )
 
         async for item in flatten(v3_cursor_pages(fetch, v3_query(filters), limit=page_size)):
-            yield Metafield.model_validate(item)
+            if rejects is None:
+                yield parse(Metafield, item, "v3.metafields.batch_list")
+                continue
+            decoded = decode_one(
+                Metafield, item, RejectedStream.ORDER_METAFIELD, order_of=_resource_id
+            )
+            if isinstance(decoded, Rejected):
+                rejects(decoded)
+            else:
+                yield decoded
 
     async def get(self, order_id: int, metafield_id: int) -> Metafield:
         """One metafield of an order."""
         response = await self._http.get(
             f"/v3/orders/{order_id}/metafields/{metafield_id}", operation="v3.metafields.get"
         )
-        return Metafield.model_validate(data_object(response.body))
+        return parse(Metafield, data_object(response.body), "v3.metafields")
 
     async def create(
         self,
@@ -93,7 +117,7 @@ class MetafieldsApi:
             operation="v3.metafields.create",
             json_body=body,
         )
-        return Metafield.model_validate(data_object(response.body))
+        return parse(Metafield, data_object(response.body), "v3.metafields")
 
     async def update(
         self, order_id: int, metafield_id: int, changes: Mapping[str, Any]
@@ -105,7 +129,7 @@ class MetafieldsApi:
             operation="v3.metafields.update",
             json_body=changes,
         )
-        return Metafield.model_validate(data_object(response.body))
+        return parse(Metafield, data_object(response.body), "v3.metafields")
 
     async def delete(self, order_id: int, metafield_id: int) -> None:
         """Delete a metafield."""

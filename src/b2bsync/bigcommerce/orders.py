@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from b2bsync.bigcommerce.decode import parse
 from b2bsync.bigcommerce.errors import BadPayload
 from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
 from b2bsync.bigcommerce.models.orders import (
@@ -87,7 +88,7 @@ class OrdersApi:
         body = await self._get(
             "/orders", "v2.orders.list", {**v2_query(filters), "page": page, "limit": limit}
         )
-        return [Order.model_validate(item) for item in _items(body)]
+        return [parse(Order, item, "v2.orders.list") for item in _items(body)]
 
     async def count(self, filters: Mapping[str, Any] | None = None) -> OrderCount:
         """How many orders match, in total and per status."""
@@ -98,7 +99,9 @@ class OrdersApi:
     async def get(self, order_id: int, *, include: str | None = None) -> Order:
         """One order (archived ones too); `NotFound` if it does not exist."""
         params = {"include": include} if include else None
-        return Order.model_validate(await self._get(f"/orders/{order_id}", "v2.orders.get", params))
+        return parse(
+            Order, await self._get(f"/orders/{order_id}", "v2.orders.get", params), "v2.orders.get"
+        )
 
     async def create(self, body: Mapping[str, Any]) -> Order:
         """Create an order (answers 200 with the order). Not retried once it may have arrived."""

@@ -58,7 +58,10 @@ INTERRUPTED = 130
 
 async def _totals(ctx: SyncContext) -> dict[str, Any]:
     counts = await ledger_counts(ctx.db, ctx.store)
+    async with ctx.db.transaction(readonly=True) as tx:
+        quarantined = await tx.quarantine.counts(ctx.store)
     return {
+        "quarantined": {str(stream): count for stream, count in sorted(quarantined.items())},
         "orders": counts.total,
         "by_type": counts.by_type,
         "pending": counts.by_state["pending_classification"],
@@ -113,6 +116,20 @@ def _print_once(report: dict[str, Any]) -> None:
     )
     if report["written_back"] is not None:
         out.print(f"Write-back: {report['written_back']} orders updated.", highlight=False)
+    _print_quarantine(report)
+
+
+def _print_quarantine(report: dict[str, Any]) -> None:
+    quarantined = report["quarantined"]
+    if quarantined:
+        streams = ", ".join(f"{count} {stream}" for stream, count in quarantined.items())
+        out.print(
+            f"Quarantined: {sum(quarantined.values())} malformed records set aside ({streams}); "
+            "`b2bsync status` names them, a clean read or `b2bsync replay --quarantined` "
+            "processes them.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _install_stop(stop: asyncio.Event, task: asyncio.Task[Any], message: str) -> None:
@@ -303,3 +320,4 @@ def backfill(
         highlight=False,
         soft_wrap=True,
     )
+    _print_quarantine(report)

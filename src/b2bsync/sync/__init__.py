@@ -17,6 +17,7 @@ from b2bsync.sync.delivery import (
 )
 from b2bsync.sync.engine import ProcessSummary, process_changes, process_drafts, process_page
 from b2bsync.sync.poller import PollSummary, poll_store
+from b2bsync.sync.quarantine import QuarantineRetry, retry_quarantined
 from b2bsync.sync.rechecks import RecheckSummary, recheck_pending
 from b2bsync.sync.runner import RunSummary, run_forever, run_once
 
@@ -26,6 +27,7 @@ __all__ = [
     "DeliverySummary",
     "PollSummary",
     "ProcessSummary",
+    "QuarantineRetry",
     "RecheckSummary",
     "ReplayReport",
     "RunSummary",
@@ -39,6 +41,7 @@ __all__ = [
     "recheck_pending",
     "replay",
     "replay_now",
+    "retry_quarantined",
     "run_forever",
     "run_once",
     "skip_dead",

@@ -14,16 +14,19 @@ into the local caches, each with its own checkpoint. Each returns the orders who
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from b2bsync.bigcommerce.b2b import b2b_query
+from b2bsync.bigcommerce.decode import decode_each
 from b2bsync.bigcommerce.errors import BadPayload
 from b2bsync.bigcommerce.models.b2b import B2BOrder, Company, Invoice, Payment
 from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY
+from b2bsync.domain.rejects import Rejected, RejectedStream
 from b2bsync.domain.watermark import advance_watermark, scan_lower_bound
+from b2bsync.store.database import Transaction
 from b2bsync.store.signals import MetafieldSignal
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.mapping import (
@@ -60,6 +63,8 @@ class StreamResult:
     read: int
     """Rows read from the API (repeats included)."""
     changed_orders: frozenset[int]
+    rejected: int = 0
+    """Malformed records set aside (quarantined) instead of stopping the stream."""
 
 
 EVERYTHING = datetime(1970, 1, 1, tzinfo=UTC)
@@ -93,6 +98,19 @@ async def _close(items: AsyncIterator[Any]) -> None:
         await aclose()
 
 
+async def _settle(
+    tx: Transaction,
+    ctx: SyncContext,
+    stream: RejectedStream,
+    rejects: Sequence[Rejected],
+    clean: Iterable[str],
+    now: datetime,
+) -> None:
+    """Quarantine the records read malformed, and release those of `stream` read clean again."""
+    await tx.quarantine.put(ctx.store, rejects, now)
+    await tx.quarantine.release(ctx.store, stream, list(clean))
+
+
 async def scan_metafields(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache every `orderType` metafield modified since the checkpoint."""
     stream = "metafields"
@@ -100,16 +118,27 @@ async def scan_metafields(ctx: SyncContext, now: datetime) -> StreamResult:
     changed: set[int] = set()
     stamps: list[datetime] = []
     batch: list[MetafieldSignal] = []
+    clean: list[str] = []
+    rejects: list[Rejected] = []
     read = 0
+    rejected = 0
 
     async def flush() -> None:
+        nonlocal rejected
         async with ctx.db.transaction() as tx:
             changed.update(await tx.signals.put_metafields(ctx.store, batch, now))
+            await _settle(tx, ctx, RejectedStream.ORDER_METAFIELD, rejects, clean, now)
+        rejected += len(rejects)
         batch.clear()
+        clean.clear()
+        rejects.clear()
 
     filters = {"key": ORDER_TYPE_METAFIELD_KEY, "date_modified:min": lower}
-    async for metafield in ctx.client.metafields.iterate_all(filters, page_size=250):
+    async for metafield in ctx.client.metafields.iterate_all(
+        filters, page_size=250, rejects=rejects.append
+    ):
         read += 1
+        clean.append(str(metafield.id))
         found = metafield_signal(metafield)
         if found is not None:
             batch.append(found)
@@ -120,25 +149,27 @@ async def scan_metafields(ctx: SyncContext, now: datetime) -> StreamResult:
             await flush()
     await flush()
     await _save_watermark(ctx, stream, advance_watermark(watermark, stamps), now)
-    return StreamResult(stream, read, frozenset(changed))
+    return StreamResult(stream, read + rejected, frozenset(changed), rejected)
 
 
 async def anchored_pages(
-    fetch: Callable[[datetime, int], Awaitable[list[T]]],
+    fetch: Callable[[datetime, int], Awaitable[tuple[list[T], int]]],
     key: Callable[[T], tuple[int, datetime]],
     lower: datetime,
     page_size: int,
 ) -> AsyncIterator[list[T]]:
     """Pages sorted by modification time ascending, each requested from a moving anchor.
 
-    The anchor is inclusive, so rows at the anchor second come back and are dropped by id. A
-    full page that is all one second cannot move the anchor; that second goes on by offset.
+    `fetch(anchor, offset)` returns the page's usable records and how many the API returned
+    (a malformed record set aside still counts: a full page is not the last one). The anchor
+    is inclusive, so rows at the anchor second come back and are dropped by id. A full page
+    that is all one second cannot move the anchor; that second goes on by offset.
     """
     anchor = lower
     seen: set[int] = set()
     offset = 0
     while True:
-        page = await fetch(anchor, offset)
+        page, returned = await fetch(anchor, offset)
         keys = [key(item) for item in page]
         fresh = [
             item
@@ -147,15 +178,26 @@ async def anchored_pages(
         ]
         if fresh:
             yield fresh
-        if len(page) < page_size:
+        if returned < page_size:
             return
-        last = max(moment for _, moment in keys)
+        last = max((moment for _, moment in keys), default=anchor)
         if last > anchor:
             anchor, offset = last, 0
             seen = {ident for ident, moment in keys if moment == last}
         else:
             seen |= {ident for ident, _ in keys}
-            offset += len(page)
+            offset += returned
+
+
+_B2B_ORDER_KEYS = ("bcOrderId", "orderId", "id")
+
+
+def _bc_order_id(raw: Any) -> int | None:
+    """The BigCommerce order a raw B2B order record names, when it says so plainly."""
+    value = raw.get("bcOrderId") if isinstance(raw, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 def _data(body: Any) -> list[Mapping[str, Any]]:
@@ -173,7 +215,7 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
     watermark, lower = await _bounds(ctx, stream, now)
     size = ctx.settings.b2b_page_size
 
-    async def fetch(anchor: datetime, offset: int) -> list[B2BOrder]:
+    async def fetch(anchor: datetime, offset: int) -> tuple[list[B2BOrder], int]:
         params = b2b_query(
             {
                 "minModified": anchor,
@@ -188,20 +230,33 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
         response = await ctx.client.b2b_http.get(
             "/orders", operation="b2b.orders.list", params=params
         )
-        return [B2BOrder.model_validate(item) for item in _data(response.body)]
+        returned = _data(response.body)
+        good, bad = decode_each(
+            B2BOrder,
+            returned,
+            RejectedStream.B2B_ORDER,
+            id_fields=_B2B_ORDER_KEYS,
+            order_of=_bc_order_id,
+        )
+        rejects.extend(bad)
+        return good, len(returned)
 
     def key(order: B2BOrder) -> tuple[int, datetime]:
         return order.bc_order_id, order.updated_at or lower
 
     changed: set[int] = set()
     stamps: list[datetime] = []
+    rejects: list[Rejected] = []
     read = 0
+    rejected = 0
     async for page in anchored_pages(fetch, key, lower, size):
         read += len(page)
         async with ctx.db.transaction() as tx:
             changed |= await tx.signals.put_b2b_orders(
                 ctx.store, [b2b_order_signal(order) for order in page], now
             )
+            clean = [str(order.bc_order_id) for order in page]
+            await _settle(tx, ctx, RejectedStream.B2B_ORDER, rejects, clean, now)
             stamps.extend(key(order)[1] for order in page)
             await tx.checkpoints.put(
                 ctx.store,
@@ -210,7 +265,14 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
                 cursor=None,
                 now=now,
             )
-    return StreamResult(stream, read, frozenset(changed))
+        rejected += len(rejects)
+        rejects.clear()
+    if rejects:
+        # A last page holding only malformed records yields nothing to the loop above.
+        async with ctx.db.transaction() as tx:
+            await _settle(tx, ctx, RejectedStream.B2B_ORDER, rejects, (), now)
+        rejected += len(rejects)
+    return StreamResult(stream, read + rejected, frozenset(changed), rejected)
 
 
 async def _newest_first(
@@ -237,48 +299,61 @@ async def scan_invoices(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache invoices updated since the checkpoint; the orders they bill have changed."""
     stream = "invoices"
     _, lower = await _bounds(ctx, stream, now, first=EVERYTHING)
+    rejects: list[Rejected] = []
     found: list[Invoice] = await _newest_first(
-        ctx.client.b2b.invoices(_desc_filters(), page_size=ctx.settings.b2b_page_size),
+        ctx.client.b2b.invoices(
+            _desc_filters(), page_size=ctx.settings.b2b_page_size, rejects=rejects.append
+        ),
         lambda invoice: invoice.updated_at,
         lower,
     )
     rows = [invoice_row(invoice) for invoice in found]
     async with ctx.db.transaction() as tx:
         changed = await tx.signals.put_invoices(ctx.store, rows, now)
+        clean = [str(invoice.id) for invoice in found]
+        await _settle(tx, ctx, RejectedStream.B2B_INVOICE, rejects, clean, now)
         await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
     orders = {
         int(row.order_number)
         for row in rows
         if row.invoice_id in changed and row.order_number and row.order_number.isdigit()
     }
-    return StreamResult(stream, len(found), frozenset(orders))
+    return StreamResult(stream, len(found) + len(rejects), frozenset(orders), len(rejects))
 
 
 async def scan_payments(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache invoice payments updated since the checkpoint; their checkout orders changed."""
     stream = "payments"
     _, lower = await _bounds(ctx, stream, now, first=EVERYTHING)
+    rejects: list[Rejected] = []
     found: list[Payment] = await _newest_first(
-        ctx.client.b2b.payments(_desc_filters(), page_size=ctx.settings.b2b_page_size),
+        ctx.client.b2b.payments(
+            _desc_filters(), page_size=ctx.settings.b2b_page_size, rejects=rejects.append
+        ),
         lambda payment: payment.updated_at,
         lower,
     )
     rows = [payment_row(payment) for payment in found]
     async with ctx.db.transaction() as tx:
         changed = await tx.signals.put_payments(ctx.store, rows, now)
+        clean = [str(payment.id) for payment in found]
+        await _settle(tx, ctx, RejectedStream.B2B_PAYMENT, rejects, clean, now)
         await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
     orders = {
         row.order_id for row in rows if row.payment_id in changed and row.order_id is not None
     }
-    return StreamResult(stream, len(found), frozenset(orders))
+    return StreamResult(stream, len(found) + len(rejects), frozenset(orders), len(rejects))
 
 
 async def scan_companies(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache companies updated since the checkpoint; a renamed company changes its orders."""
     stream = "companies"
     _, lower = await _bounds(ctx, stream, now, first=EVERYTHING)
+    rejects: list[Rejected] = []
     found: list[Company] = await _newest_first(
-        ctx.client.b2b.companies(_desc_filters(), page_size=ctx.settings.b2b_page_size),
+        ctx.client.b2b.companies(
+            _desc_filters(), page_size=ctx.settings.b2b_page_size, rejects=rejects.append
+        ),
         lambda company: company.updated_at,
         lower,
     )
@@ -287,8 +362,10 @@ async def scan_companies(ctx: SyncContext, now: datetime) -> StreamResult:
             ctx.store, [company_row(company) for company in found], now
         )
         orders = await tx.signals.orders_of_companies(ctx.store, changed)
+        clean = [str(company.company_id) for company in found]
+        await _settle(tx, ctx, RejectedStream.B2B_COMPANY, rejects, clean, now)
         await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
-    return StreamResult(stream, len(found), frozenset(orders))
+    return StreamResult(stream, len(found) + len(rejects), frozenset(orders), len(rejects))
 
 
 STREAMS: tuple[Callable[[SyncContext, datetime], Awaitable[StreamResult]], ...] = (
