@@ -2,8 +2,8 @@
 wire, to test that a malformed record is set aside alone (quarantine) and nothing else stops.
 
 Each `Corruption` names the listing by the end of its path, the record's id field and how to
-spoil it; while `proxy.corrupting` is set, the first record of every matching answer is spoilt
-and kept, as it was, in `proxy.spoilt`.
+spoil it; while `proxy.corrupting` is set, one record (the first served, then the same one
+wherever it appears again) is spoilt, and kept as it was in `proxy.spoilt`.
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ class CorruptingProxy:
     base_url: str
     corruption: Corruption
     corrupting: bool = True
+    target: Any = None
+    """The id of the one record spoilt: the first one served, then that one whenever served."""
     spoilt: list[dict[str, Any]] = field(default_factory=list)
     """The records as they were before being spoilt (the first of each corrupted answer)."""
 
@@ -120,9 +122,11 @@ def run_corrupting_proxy(upstream: str, corruption: Corruption) -> Iterator[Corr
         if proxy.corrupting and re.search(corruption.path + "$", request.url.path):
             body = orjson.loads(content) if content else None
             records = [record for record in _records(body) if isinstance(record, dict)]
-            if records:
-                proxy.spoilt.append(dict(records[0]))
-                corruption.spoil(records[0])
+            chosen = [r for r in records if proxy.target in (None, r.get(corruption.id_field))]
+            if chosen:
+                proxy.target = chosen[0].get(corruption.id_field)
+                proxy.spoilt.append(dict(chosen[0]))
+                corruption.spoil(chosen[0])
                 content = orjson.dumps(body)
         kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS}
         return Response(content, status_code=answer.status_code, headers=kept)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from b2bsync.commands.runtime import (
@@ -23,6 +24,7 @@ from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.store import OrderDetail, OrderFilter, OrderSummary
 from b2bsync.store.order_json import detail_json, summary_json
+from b2bsync.store.quarantine import QuarantinedRecord
 from b2bsync.store.reports import type_name
 
 __all__ = ["orders_app"]
@@ -32,6 +34,11 @@ orders_app = typer.Typer(
 )
 
 _ALL = 1_000_000_000
+
+QUARANTINED = "quarantined"
+"""`--state` value listing the quarantine instead of ledger rows."""
+
+_STATES = (*(state.value for state in SyncState), QUARANTINED)
 
 
 def _store_filter(settings: Settings, store: str | None) -> str | None:
@@ -59,7 +66,13 @@ def list_orders(
         OrderType | None, typer.Option("--type", "-t", help="Only orders of this type.")
     ] = None,
     state: Annotated[
-        SyncState | None, typer.Option("--state", "-s", help="Only orders in this sync state.")
+        str | None,
+        typer.Option(
+            "--state",
+            "-s",
+            help=f"Only orders in this sync state ({', '.join(_STATES)}); `{QUARANTINED}` "
+            "lists the malformed records set aside instead.",
+        ),
     ] = None,
     company: Annotated[int | None, typer.Option("--company", help="Only this company.")] = None,
     store: Annotated[
@@ -68,11 +81,16 @@ def list_orders(
     limit: Annotated[int, typer.Option("--limit", min=0, help="At most this many (0: all).")] = 50,
 ) -> None:
     """List the ledger's orders, newest first."""
+    if state is not None and state not in _STATES:
+        raise fail(f"--state must be one of {', '.join(_STATES)}; got {state!r}", 2)
     settings = load_or_exit(config)
+    if state == QUARANTINED:
+        _list_quarantined(settings, _store_filter(settings, store), limit or _ALL, as_json)
+        return
     filters = OrderFilter(
         store=_store_filter(settings, store),
         order_type=order_type,
-        sync_state=state,
+        sync_state=SyncState(state) if state is not None else None,
         company_id=company,
     )
     items = asyncio.run(_list(settings, filters, limit or _ALL))
@@ -93,6 +111,59 @@ def list_orders(
         )
     out.print(table)
     out.print(f"{len(items)} order(s)", highlight=False)
+
+
+async def _quarantined(
+    settings: Settings, store: str | None, order_id: int | None, limit: int
+) -> list[QuarantinedRecord]:
+    db = await open_database(settings.database_url)
+    try:
+        async with db.transaction(readonly=True) as tx:
+            return await tx.quarantine.records(store, order_id=order_id, limit=limit)
+    finally:
+        await db.close()
+
+
+def _quarantine_json(record: QuarantinedRecord) -> dict[str, Any]:
+    return {
+        "store": record.store,
+        "stream": str(record.stream),
+        "record": record.key,
+        "order_id": record.order_id,
+        "reason": record.reason,
+        "path": record.path,
+        "first_seen_at": record.first_seen_at.isoformat(),
+        "last_seen_at": record.last_seen_at.isoformat(),
+        "times_seen": record.times_seen,
+        "payload": record.payload,
+        "payload_chars": record.payload_chars,
+    }
+
+
+def _quarantine_table(records: list[QuarantinedRecord], title: str | None = None) -> Table:
+    table = Table("stream", "record", "order", "reason", "last seen", "seen", title=title)
+    for record in records:
+        table.add_row(
+            str(record.stream),
+            escape(record.key),
+            "" if record.order_id is None else str(record.order_id),
+            escape(record.reason),
+            record.last_seen_at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(record.times_seen),
+        )
+    return table
+
+
+def _list_quarantined(settings: Settings, store: str | None, limit: int, as_json: bool) -> None:
+    records = asyncio.run(_quarantined(settings, store, None, limit))
+    if as_json:
+        typer.echo(json.dumps([_quarantine_json(record) for record in records]))
+        return
+    out.print(_quarantine_table(records))
+    out.print(
+        f"{len(records)} quarantined record(s); `b2bsync replay --quarantined` reads them again.",
+        highlight=False,
+    )
 
 
 async def _show(settings: Settings, store: str | None, order_id: int) -> list[OrderDetail]:
@@ -121,15 +192,35 @@ def show_order(
 ) -> None:
     """Show one order: its current record, versions, history and deliveries."""
     settings = load_or_exit(config)
-    found = asyncio.run(_show(settings, _store_filter(settings, store), order_id))
+    chosen = _store_filter(settings, store)
+    found = asyncio.run(_show(settings, chosen, order_id))
+    quarantined = asyncio.run(_quarantined(settings, chosen, order_id, _ALL))
+    if not found and quarantined:
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "order_id": order_id,
+                        "quarantined": [_quarantine_json(record) for record in quarantined],
+                    }
+                )
+            )
+            return
+        out.print(
+            f"Order {order_id} is not in the ledger: its record was set aside as malformed.",
+            highlight=False,
+        )
+        out.print(_quarantine_table(quarantined, "Quarantined"))
+        return
     if not found:
         raise fail(f"order {order_id} is not in the ledger")
     if len(found) > 1:
         stores = ", ".join(detail.entry.store for detail in found)
         raise fail(f"order {order_id} exists in several stores ({stores}); pass --store")
     shown = detail_json(found[0])
+    mine = [record for record in quarantined if record.store == shown["store"]]
     if as_json:
-        typer.echo(json.dumps(shown))
+        typer.echo(json.dumps({**shown, "quarantined": [_quarantine_json(r) for r in mine]}))
         return
     out.print(
         f"[bold]Order {shown['order_id']}[/] ({shown['store']}): {shown['order_type']}, "
@@ -165,3 +256,5 @@ def show_order(
     for event in shown["events"]:
         events.add_row(event["at"], event["event"], event["destination"] or "")
     out.print(versions, deliveries, events)
+    if mine:
+        out.print(_quarantine_table(mine, "Quarantined (malformed records of this order)"))

@@ -9,9 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from b2bsync.commands.runtime import ConfigOption, JsonOption, load_or_exit, out, sync_context
+from b2bsync.commands.runtime import (
+    ConfigOption,
+    JsonOption,
+    fail,
+    load_or_exit,
+    out,
+    sync_context,
+)
 from b2bsync.config import Settings
-from b2bsync.sync import replay_now, skip_dead
+from b2bsync.sync import deliver_due, replay_now, retry_quarantined, skip_dead
 
 __all__ = ["replay"]
 
@@ -23,8 +30,20 @@ async def _replay(
     destination: str | None,
     deliver: bool,
     skip: bool,
+    quarantined: bool,
 ) -> dict[str, Any]:
     async with sync_context(settings) as ctx:
+        if quarantined:
+            retried = await retry_quarantined(ctx, ctx.clock())
+            delivered = await deliver_due(ctx, ctx.clock()) if deliver else None
+            return {
+                "store": ctx.store,
+                "released": retried.released,
+                "still_bad": retried.still_bad,
+                "unreadable": retried.unreadable,
+                "new_versions": retried.processed.versions,
+                "delivered": delivered.delivered if delivered is not None else None,
+            }
         if skip:
             skipped = await skip_dead(ctx, order_ids, destination=destination)
             return {"store": ctx.store, "skipped": skipped}
@@ -61,16 +80,38 @@ def replay(
             "--skip", help="Skip the dead letters instead: never delivered, never retried."
         ),
     ] = False,
+    quarantined: Annotated[
+        bool,
+        typer.Option(
+            "--quarantined",
+            help="Read every quarantined (malformed) record again, one API call each: fixed "
+            "ones are processed, the others stay with their reason.",
+        ),
+    ] = False,
 ) -> None:
     """Send dead letters (or the chosen orders) again; destinations deduplicate by key. With
     --skip, give up on the dead letters (of the chosen orders) instead."""
     settings = load_or_exit(config)
     chosen = order_ids or None
+    if quarantined and (chosen or skip):
+        raise fail("--quarantined reads the quarantine again; it takes no order ids nor --skip", 2)
     report = asyncio.run(
-        _replay(settings, chosen, dead_only or chosen is None, destination, deliver, skip)
+        _replay(
+            settings, chosen, dead_only or chosen is None, destination, deliver, skip, quarantined
+        )
     )
     if as_json:
         typer.echo(json.dumps(report))
+        return
+    if quarantined:
+        out.print(
+            f"Quarantine of store {report['store']} read again: {report['released']} released, "
+            f"{report['still_bad']} still malformed, {report['unreadable']} without a usable id; "
+            f"{report['new_versions']} new versions"
+            + (f", {report['delivered']} delivered." if report["delivered"] is not None else "."),
+            highlight=False,
+            soft_wrap=True,
+        )
         return
     if skip:
         out.print(

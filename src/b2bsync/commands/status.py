@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import httpx2
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError, GovernorRegistry
@@ -30,6 +31,9 @@ from b2bsync.sync.poller import ORDERS_STREAM
 from b2bsync.sync.watchdog import webhook_health
 
 __all__ = ["status"]
+
+_QUARANTINE_SHOWN = 20
+"""Quarantined records listed by `status` (newest first); `--json` carries the same."""
 
 
 async def _rate_budget(settings: Settings) -> dict[str, Any]:
@@ -64,6 +68,9 @@ async def _report(settings: Settings, store: str | None, probe: bool) -> dict[st
         counts = await ledger_counts(db, store)
         marks = [mark.as_json() for mark in await watermarks(db, store, datetime.now(UTC))]
         webhooks = (await webhook_health(db, store)).as_dict() if store is not None else None
+        async with db.transaction(readonly=True) as tx:
+            quarantined = await tx.quarantine.records(store, limit=_QUARANTINE_SHOWN)
+            quarantine_counts = await tx.quarantine.counts(store)
     finally:
         await db.close()
     orders_mark = next((w for w in marks if w["stream"] == ORDERS_STREAM), None)
@@ -80,7 +87,48 @@ async def _report(settings: Settings, store: str | None, probe: bool) -> dict[st
         "dead_letters": counts.dead_letters,
         "rate_budget": await _rate_budget(settings) if probe else None,
         "webhooks": webhooks,
+        "quarantine": {
+            "by_stream": {str(k): v for k, v in sorted(quarantine_counts.items())},
+            "newest": [
+                {
+                    "store": record.store,
+                    "stream": str(record.stream),
+                    "record": record.key,
+                    "order_id": record.order_id,
+                    "reason": record.reason,
+                    "first_seen_at": record.first_seen_at.isoformat(),
+                    "last_seen_at": record.last_seen_at.isoformat(),
+                    "times_seen": record.times_seen,
+                }
+                for record in quarantined
+            ],
+        },
     }
+
+
+def _print_quarantine(quarantine: dict[str, Any]) -> None:
+    counts = quarantine["by_stream"]
+    if not counts:
+        out.print("Quarantine: empty (every record read so far parsed).", highlight=False)
+        return
+    streams = ", ".join(f"{count} {stream}" for stream, count in counts.items())
+    out.print(
+        f"Quarantine: {sum(counts.values())} malformed record(s) set aside ({streams}); "
+        "`b2bsync replay --quarantined` reads them again.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    table = Table("stream", "record", "order", "reason", "last seen", "seen")
+    for record in quarantine["newest"]:
+        table.add_row(
+            record["stream"],
+            escape(record["record"]),
+            str(record["order_id"] or ""),
+            escape(record["reason"]),
+            record["last_seen_at"][:19].replace("T", " "),
+            str(record["times_seen"]),
+        )
+    out.print(table)
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -107,6 +155,7 @@ def _print(report: dict[str, Any]) -> None:
         outbox.add_row(name, *(str(states.get(state.value, 0)) for state in OutboxState))
     out.print(outbox)
     _print_webhooks(report["webhooks"])
+    _print_quarantine(report["quarantine"])
     budget = report["rate_budget"]
     if budget is None:
         return
