@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
@@ -16,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from b2bsync.config import load_settings
+from b2bsync.domain.rejects import Rejected, RejectedStream
 from b2bsync.store import Database
 from b2bsync.web import create_app
 from b2bsync.web.access import Access
@@ -303,3 +305,34 @@ async def test_the_overview_and_filters_read_a_postgresql_ledger(
         page = await client.get("/")
         assert page.status_code == 200
         assert "<rect" in page.text
+
+
+async def test_quarantined_records_show_on_failures_escaped_and_in_metrics(
+    served: tuple[httpx2.AsyncClient, Recorder], ledger_url: str, synced: SyncedLedger
+) -> None:
+    client, _ = served
+    store = synced.store
+    hostile = Rejected(
+        stream=RejectedStream.B2B_COMPANY,
+        key="1003",
+        order_id=None,
+        reason="companyName: Input should be a valid string <script>alert(1)</script>",
+        path="companyName",
+        payload='{"companyName": ["<script>alert(2)</script>"]}',
+        payload_chars=48,
+    )
+    database = Database(ledger_url)
+    try:
+        async with database.transaction() as tx:
+            await tx.quarantine.put(store, [hostile], datetime.now(UTC))
+    finally:
+        await database.close()
+    page = (await client.get("/failures", params={"store": store})).text
+    assert "Quarantine (1)" in page
+    assert 'data-record="1003"' in page
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    shown = (await client.get("/api/failures", params={"store": store})).json()
+    assert [(q["stream"], q["record"]) for q in shown["quarantined"]] == [("b2b_company", "1003")]
+    metrics = (await client.get("/metrics")).text
+    assert f'b2bsync_quarantined_records{{store="{store}",stream="b2b_company"}} 1.0' in metrics

@@ -140,6 +140,14 @@ class QuarantineRepository:
             for row in rows
         ]
 
+    async def counts_by_store(self) -> dict[tuple[str, RejectedStream], int]:
+        """How many records each (store, stream) has in quarantine (absent: none)."""
+        query = select(quarantine.c.store, quarantine.c.stream, func.count().label("n")).group_by(
+            quarantine.c.store, quarantine.c.stream
+        )
+        rows = (await self._conn.execute(query)).all()
+        return {(row.store, RejectedStream(row.stream)): row.n for row in rows}
+
     async def counts(self, store: str | None = None) -> dict[RejectedStream, int]:
         """How many records each stream has in quarantine (streams with none are absent)."""
         query = select(quarantine.c.stream, func.count().label("n")).group_by(quarantine.c.stream)

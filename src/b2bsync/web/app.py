@@ -24,6 +24,7 @@ from b2bsync.sync.intake import WebhookIntake, intake_router
 from b2bsync.web.api import api_router
 from b2bsync.web.dashboard import Dashboard
 from b2bsync.web.guard import Forbidden, NotAuthenticated, require_login
+from b2bsync.web.metrics import set_quarantined
 from b2bsync.web.pages import TEMPLATES, login_router, pages_router
 
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "BodySizeLimit", "create_app"]
@@ -123,6 +124,9 @@ def create_app(
 
     @app.get("/metrics", summary="Prometheus metrics", dependencies=guard)
     async def metrics() -> Response:
+        if dashboard is not None:
+            async with dashboard.db.transaction(readonly=True) as tx:
+                set_quarantined(await tx.quarantine.counts_by_store())
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     if dashboard is not None:

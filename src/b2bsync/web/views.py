@@ -249,12 +249,35 @@ async def invoice_list(dashboard: Dashboard, store: str, page: int) -> dict[str,
     }
 
 
+_PAYLOAD_PREVIEW = 400
+"""Characters of a quarantined record's payload the Failures page shows."""
+
+
 async def failures(dashboard: Dashboard, store: str | None, limit: int = 200) -> dict[str, Any]:
-    """Dead letters (oldest first) and destinations whose deliveries fail."""
+    """Dead letters (oldest first), destinations whose deliveries fail, and the malformed
+    records in quarantine (most recently seen first)."""
     async with dashboard.db.transaction(readonly=True) as tx:
         dead = await tx.outbox.dead_letters(store=store, limit=limit)
         failing = await tx.outbox.failing_destinations(store)
+        quarantined = await tx.quarantine.records(store, limit=limit)
+        quarantine_total = sum((await tx.quarantine.counts(store)).values())
     return {
+        "quarantine_total": quarantine_total,
+        "quarantined": [
+            {
+                "store": record.store,
+                "stream": str(record.stream),
+                "record": record.key,
+                "order_id": record.order_id,
+                "reason": record.reason,
+                "path": record.path,
+                "payload": record.payload[:_PAYLOAD_PREVIEW],
+                "first_seen_at": record.first_seen_at.isoformat(),
+                "last_seen_at": record.last_seen_at.isoformat(),
+                "times_seen": record.times_seen,
+            }
+            for record in quarantined
+        ],
         "store": store,
         "dead_letters": [
             {
