@@ -85,6 +85,9 @@ class CorruptingProxy:
     """The id of the one record spoilt: the first one served, then that one whenever served."""
     spoilt: list[dict[str, Any]] = field(default_factory=list)
     """The records as they were before being spoilt (the first of each corrupted answer)."""
+    refuse_from: int | None = None
+    """From this many matching requests on, answer 400 instead (a listing failing mid-way)."""
+    matched: int = 0
 
 
 def _records(body: Any) -> list[Any]:
@@ -110,6 +113,15 @@ def run_corrupting_proxy(upstream: str, corruption: Corruption) -> Iterator[Corr
 
     async def forward(request: Request) -> Response:
         client = clients[0]
+        matches = re.search(corruption.path + "$", request.url.path) is not None
+        if matches:
+            proxy.matched += 1
+            if proxy.refuse_from is not None and proxy.matched > proxy.refuse_from:
+                return Response(
+                    orjson.dumps({"status": 400, "title": "refused by the test proxy"}),
+                    status_code=400,
+                    media_type="application/json",
+                )
         headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
         answer = await client.request(
             request.method,
@@ -119,7 +131,7 @@ def run_corrupting_proxy(upstream: str, corruption: Corruption) -> Iterator[Corr
             content=await request.body(),
         )
         content = answer.content
-        if proxy.corrupting and re.search(corruption.path + "$", request.url.path):
+        if proxy.corrupting and matches:
             body = orjson.loads(content) if content else None
             records = [record for record in _records(body) if isinstance(record, dict)]
             chosen = [r for r in records if proxy.target in (None, r.get(corruption.id_field))]

@@ -178,7 +178,11 @@ async def test_invoices_create_read_update_pdf_delete(
     assert pdf.get("url")
     listed = [inv.id async for inv in client.b2b.invoices({"sortBy": "updatedAt"}, page_size=3)]
     assert invoice_id in listed
-    [config async for config in client.b2b.invoice_extra_fields()]
+    configs = [config async for config in client.b2b.invoice_extra_fields()]
+    dropdowns = [config for config in configs if config.field_type == 3]
+    assert dropdowns
+    # The invoice API names the choices `listOfValue` (orders say `listOfValues`).
+    assert all(config.list_of_values for config in dropdowns)
     await client.b2b.delete_invoice(invoice_id)
     check_conformance(recorded)
     with pytest.raises(NotFound):

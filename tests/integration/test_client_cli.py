@@ -10,6 +10,7 @@ import structlog
 from typer.testing import CliRunner
 
 from b2bsync.cli import app
+from tests.corrupting_proxy import CORRUPTIONS, run_corrupting_proxy
 from tests.sandbox_server import RunningSandbox
 
 
@@ -84,3 +85,20 @@ def test_api_errors_are_one_line(env: dict[str, str]) -> None:
 def test_bad_arguments_are_usage_errors(env: dict[str, str]) -> None:
     assert run(env, "/v2/orders", "-p", "nokeyvalue")[0] == 2
     assert run(env, "/orders")[0] == 2
+
+
+def test_all_pages_closes_the_array_and_fails_when_a_later_page_fails(
+    env: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    with run_corrupting_proxy(sandbox.base_url, CORRUPTIONS["b2b_company"]) as proxy:
+        proxy.corrupting = False
+        proxy.refuse_from = 2
+        result = CliRunner().invoke(
+            app,
+            ["api", "get", "/companies", "--b2b", "--all", "-p", "limit=2"],
+            env={**env, "B2B_API_URL": proxy.base_url + "/b2b"},
+        )
+    assert result.exit_code == 1
+    assert len(json.loads(result.stdout)) == 4
+    assert "refused by the test proxy" in result.stderr
+    assert "stopped after 4 item(s)" in result.stderr

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from b2bsync.sandbox.b2b import create_company
 from b2bsync.sandbox.config import DelayRange, SandboxConfig
 from b2bsync.sandbox.models import Address, Customer
 from b2bsync.sandbox.orders import (
@@ -202,3 +204,12 @@ def test_wire_formats() -> None:
     assert parse_date("2017-04-20T15:32:00") == expected
     with pytest.raises(ValueError, match="last tuesday"):
         parse_date("last tuesday")
+
+
+@pytest.mark.parametrize("name", ["Les Cafés Réunis", "Ærø Supply", "東京 Trading", "***"])
+def test_a_company_email_is_ascii_whatever_its_name(name: str) -> None:
+    company = create_company(store(), name=name, now=NOW)
+    local, _, domain = company.email.partition("@")
+    assert company.email.isascii()
+    assert local == "accounts"
+    assert re.fullmatch(r"[a-z0-9]+\.example\.com", domain), domain

@@ -61,17 +61,33 @@ async def _run(path: str, b2b: bool, params: list[tuple[str, str]], all_pages: b
             response = await http.get(path, operation="cli.get", params=params)
             typer.echo(json.dumps(response.body, indent=2, ensure_ascii=False))
             return
-        # Streamed as one JSON array so memory stays flat however many pages there are.
-        first = True
+        # Streamed as one JSON array so memory stays flat however many pages there are. If a
+        # later page fails, the array is still closed: stdout stays valid JSON holding what was
+        # read, and the error (exit 1) says how far it got.
+        written = 0
         sys.stdout.write("[")
-        async for page in _pages(http, path, params, b2b):
-            for item in page:
-                sys.stdout.write(
-                    ("\n  " if first else ",\n  ") + json.dumps(item, ensure_ascii=False)
-                )
-                first = False
-        sys.stdout.write("\n]\n" if not first else "]\n")
-        sys.stdout.flush()
+        try:
+            async for page in _pages(http, path, params, b2b):
+                for item in page:
+                    sys.stdout.write(
+                        (",\n  " if written else "\n  ") + json.dumps(item, ensure_ascii=False)
+                    )
+                    written += 1
+        except BigCommerceError as error:
+            raise PartialListing(written, error) from None
+        finally:
+            sys.stdout.write("\n]\n" if written else "]\n")
+            sys.stdout.flush()
+
+
+class PartialListing(Exception):
+    """`--all` stopped at a page that failed after `written` items were printed."""
+
+    def __init__(self, written: int, error: BigCommerceError) -> None:
+        super().__init__(
+            f"{error}; stopped after {written} item(s): stdout holds those, as a complete "
+            "JSON array, not the whole listing"
+        )
 
 
 @api_app.command("get")
@@ -103,6 +119,6 @@ def get(
         path = "/" + path
     try:
         asyncio.run(_run(path, b2b, params, all_pages))
-    except (ConfigError, BigCommerceError) as error:
+    except (ConfigError, BigCommerceError, PartialListing) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None

@@ -15,6 +15,7 @@ The Invoice Portal rules the sandbox keeps (bigcommerce-api.md §5.4, §6):
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -197,7 +198,9 @@ def create_company(
     """
     company_id = state.next_id("company", 1001)
     group_id = state.next_id("customer_group", 1)
-    slug = "".join(ch for ch in name.lower() if ch.isalnum()) or f"company{company_id}"
+    # An email's domain is ASCII (the spec's `format: email`): "Cafés" becomes "cafes".
+    folded = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    slug = "".join(ch for ch in folded if ch.isalnum()) or f"company{company_id}"
     company = Company(
         id=company_id,
         name=name,

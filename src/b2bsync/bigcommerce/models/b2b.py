@@ -124,7 +124,11 @@ class ExtraFieldConfig(B2BModel):
     default_value: str | None = None
     label_name: str = ""
     maximum_length: OptionalInt = None
-    list_of_values: list[Any] | None = None
+    list_of_values: list[Any] | None = Field(
+        default=None, validation_alias=AliasChoices("listOfValues", "listOfValue")
+    )
+    """Dropdown choices: order extra fields name them `listOfValues`, invoice extra fields
+    `listOfValue`."""
 
 
 class Invoice(B2BModel):
