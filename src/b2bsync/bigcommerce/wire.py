@@ -37,7 +37,11 @@ _ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _from_unix(seconds: float | Decimal) -> datetime:
-    return datetime.fromtimestamp(float(seconds), tz=UTC)
+    try:
+        return datetime.fromtimestamp(float(seconds), tz=UTC)
+    except (OverflowError, OSError) as error:
+        # Far past or future seconds are a malformed value, like any other bad date.
+        raise ValueError(f"unix time {seconds} is out of range") from error
 
 
 def parse_datetime(value: Any) -> datetime:
