@@ -6,7 +6,9 @@ import pytest
 
 from b2bsync.destinations import Route, destinations_for
 from b2bsync.domain.delivery import DeliveryKind
+from b2bsync.domain.fingerprint import content_hash
 from b2bsync.domain.order_type import OrderType
+from b2bsync.domain.origin import OrderOrigin, origin_of
 from tests.destinations.conformance import make_record
 
 ONLINE = OrderType.ONLINE_ORDER
@@ -85,3 +87,34 @@ def test_destinations_for_keeps_configuration_order() -> None:
     assert destinations_for(make_record(1, order_type=UNCLASSIFIED, status_id=0), routes) == [
         "archive"
     ]
+
+
+@pytest.mark.parametrize(
+    ("source", "pushed", "origin"),
+    [
+        ("", False, OrderOrigin.STORE),
+        ("  ", False, OrderOrigin.STORE),
+        ("b2bsync", False, OrderOrigin.ERP_PUSH),
+        ("acme-erp", False, OrderOrigin.EXTERNAL),
+        ("acme-erp", True, OrderOrigin.ERP_PUSH),
+        ("", True, OrderOrigin.ERP_PUSH),
+    ],
+)
+def test_origin_comes_from_the_external_source_and_the_push_log(
+    source: str, pushed: bool, origin: OrderOrigin
+) -> None:
+    assert origin_of(source, pushed=pushed) is origin
+
+
+def test_pushed_orders_go_only_where_asked_and_do_not_change_the_content_hash() -> None:
+    placed = make_record(1, order_type=ONLINE)
+    pushed = placed.model_copy(
+        update={"origin": OrderOrigin.ERP_PUSH, "external_source": "b2bsync"}
+    )
+    assert Route().accepts(placed)
+    assert not Route().accepts(pushed)
+    assert Route(origins=frozenset({OrderOrigin.ERP_PUSH})).accepts(pushed)
+    assert not Route(origins=frozenset({OrderOrigin.ERP_PUSH})).accepts(placed)
+    assert Route.model_validate({"origins": ["store", "erp_push"]}).accepts(pushed)
+    # Provenance never makes a version: the hash a ledger stored before it existed holds.
+    assert content_hash(pushed) == content_hash(placed)

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from b2bsync.destinations import Route
+from b2bsync.domain.classification import UnclassifiedPolicy
+from b2bsync.domain.origin import OrderOrigin
 from b2bsync.store import Database
+from b2bsync.sync import SyncSettings, run_once
 from b2bsync.sync.inbound import Outcome, PushKind, merge_details, parse_rows, push_file
 from b2bsync.sync.writeback import writeback_history
 from tests.conftest import quiet_config
-from tests.integration.sync_support import sqlite_db, sync_context
+from tests.integration.sync_support import Recorder, ledger, sqlite_db, sync_context
 from tests.sandbox_server import RunningSandbox, run_sandbox
 
 __all__ = ["sqlite_db"]
@@ -334,3 +339,39 @@ def test_csv_rows_without_an_order_id_are_each_reported() -> None:
     assert all(isinstance(row, str) for _, row in parsed)
     assert "external_order_id" in str(parsed[0][1])
     assert "more cells" in str(parsed[2][1])
+
+
+@pytest.mark.parametrize("source", [None, "acme-erp"])
+async def test_a_pushed_order_is_in_the_ledger_as_erp_push_and_goes_nowhere_unless_asked(
+    store: RunningSandbox, sqlite_db: Database, tmp_path: Path, source: str | None
+) -> None:
+    external_id = f"ORIGIN-{source or 'default'}"
+    row = _order(external_id) | ({"external_source": source} if source else {})
+    path = _jsonl(tmp_path / "orders.jsonl", [row])
+    # Orders placed through the API carry no orderType metafield: the policy classifies them.
+    settings = SyncSettings(
+        classification_deadline=timedelta(0), policy=UnclassifiedPolicy.ONLINE_ORDER
+    )
+    default_erp, asking = Recorder("erp"), Recorder("archive")
+    destinations = (
+        default_erp.configured(),
+        asking.configured(Route(origins=frozenset(OrderOrigin))),
+    )
+    async with sync_context(store, sqlite_db, destinations=destinations, settings=settings) as ctx:
+        pushed = await push_file(ctx, PushKind.ORDERS, path)
+        [created] = [r.resource_id for r in pushed.rows if r.outcome is Outcome.CREATED]
+        await run_once(ctx)
+        await run_once(ctx)
+    entries = await ledger(sqlite_db, store.config.store_hash)
+    entry = entries[created]
+    assert entry.record is not None
+    assert entry.record.origin is OrderOrigin.ERP_PUSH
+    assert entry.record.external_source == (source or "b2bsync")
+    assert created not in {d.order_id for d in default_erp.received}
+    assert [d.order_id for d in asking.received].count(created) == 1
+    # Every order placed in the store still reaches the default destination.
+    placed = {i for i, e in entries.items() if e.record and e.record.origin is OrderOrigin.STORE}
+    assert placed
+    assert placed <= {d.order_id for d in default_erp.received if d.record.status_id != 0} | {
+        i for i in placed if entries[i].status_id == 0
+    }

@@ -225,7 +225,7 @@ def show_order(
     out.print(
         f"[bold]Order {shown['order_id']}[/] ({shown['store']}): {shown['order_type']}, "
         f"{shown['state']}, status {shown['status_id']} {shown['status']}, "
-        f"version {shown['version']}",
+        f"version {shown['version']}" + (f", origin {shown['origin']}" if shown["origin"] else ""),
         highlight=False,
     )
     classification = shown["classification"]

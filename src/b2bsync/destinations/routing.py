@@ -9,15 +9,26 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from b2bsync.domain.delivery import DeliveryKind, delivery_kind
 from b2bsync.domain.order_type import OrderType
+from b2bsync.domain.origin import OrderOrigin
 from b2bsync.domain.records import OrderRecord
 
-__all__ = ["DEFAULT_ORDER_TYPES", "INCOMPLETE_STATUS", "Route", "destinations_for"]
+__all__ = [
+    "DEFAULT_ORDER_TYPES",
+    "DEFAULT_ORIGINS",
+    "INCOMPLETE_STATUS",
+    "Route",
+    "destinations_for",
+]
 
 INCOMPLETE_STATUS = 0
 """BigCommerce's status 0: an abandoned checkout, not an order anyone booked."""
 
 DEFAULT_ORDER_TYPES = frozenset({OrderType.ONLINE_ORDER, OrderType.INVOICE_PAYMENT})
 """Unclassified orders are delivered only to destinations that ask for them."""
+
+DEFAULT_ORIGINS = frozenset({OrderOrigin.STORE, OrderOrigin.EXTERNAL})
+"""Orders b2bsync pushed in from the ERP go nowhere unless a destination asks for them: the
+ERP must not receive its own orders back as new sales."""
 
 
 class Route(BaseModel):
@@ -29,6 +40,8 @@ class Route(BaseModel):
     - `statuses`: the BigCommerce status ids it receives (default `None`: every status).
     - `exclude_statuses`: status ids it never receives. Defaults to `{0}` (Incomplete) when
       `statuses` is not given, else to nothing, so an explicit `statuses = [0]` means it.
+    - `origins`: where its orders come from (default `store` and `external`: not the orders
+      b2bsync itself pushed in from the ERP, `erp_push`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -37,6 +50,7 @@ class Route(BaseModel):
     kinds: frozenset[DeliveryKind] | None = None
     statuses: frozenset[int] | None = None
     exclude_statuses: frozenset[int] = frozenset()
+    origins: frozenset[OrderOrigin] = DEFAULT_ORIGINS
 
     @model_validator(mode="before")
     @classmethod
@@ -53,6 +67,8 @@ class Route(BaseModel):
         if self.kinds is not None and delivery_kind(record.order_type) not in self.kinds:
             return False
         if self.statuses is not None and record.status_id not in self.statuses:
+            return False
+        if record.origin not in self.origins:
             return False
         return record.status_id not in self.exclude_statuses
 

@@ -15,6 +15,10 @@ WRITEBACK_MARKER = "[b2bsync]"
 _VOLATILE_FIELDS = frozenset({"date_modified"})
 """Fields that move on every touch, including our own write-backs; they never make a version."""
 
+_PROVENANCE_FIELDS = frozenset({"external_source", "origin"})
+"""Where the order came from: fixed at its creation, and left out of the hash so that adding
+these fields changed no hash already stored (an upgrade re-delivers nothing)."""
+
 
 def strip_writeback_lines(staff_notes: str) -> str:
     """`staff_notes` without the lines b2bsync wrote, so our own write-back is no change."""
@@ -28,9 +32,10 @@ def content_hash(record: OrderRecord) -> str:
     """SHA-256 over the canonical JSON of the fields destinations see.
 
     Leaves out `date_modified` and b2bsync's own staff-notes lines, so a change that is only our
-    write-back (which bumps `date_modified` and fires webhooks) produces the same hash.
+    write-back (which bumps `date_modified` and fires webhooks) produces the same hash; and the
+    order's provenance (`external_source`, `origin`), which never changes.
     """
-    payload = record.model_dump(mode="python", exclude=set(_VOLATILE_FIELDS))
+    payload = record.model_dump(mode="python", exclude=set(_VOLATILE_FIELDS | _PROVENANCE_FIELDS))
     payload["staff_notes"] = strip_writeback_lines(record.staff_notes)
     canonical = json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from b2bsync.domain.order_type import OrderType
+from b2bsync.domain.origin import OrderOrigin
 
 
 class _Frozen(BaseModel):
@@ -97,6 +98,9 @@ class OrderRecord(_Frozen):
     payment_method: str = ""
     payment_status: str = ""
     external_order_id: str = ""
+    external_source: str = ""
+    origin: OrderOrigin = OrderOrigin.STORE
+    """Where the order came from; routing keeps an ERP's own pushed orders from it."""
     customer_message: str = ""
     staff_notes: str = ""
     billing_address: Address = Address()

@@ -45,6 +45,7 @@ def detail_json(detail: OrderDetail) -> dict[str, Any]:
         "invoice_ids": list(entry.invoice_ids),
         "version": entry.version,
         "is_archived": entry.is_archived,
+        "origin": entry.record.origin.value if entry.record else None,
         "classification": {
             "source": entry.classification_source.value if entry.classification_source else None,
             "reason": entry.classification_reason,

@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from b2bsync.domain.records import OrderRecord
 from b2bsync.store.schema import order_drafts, order_signals, orders, writebacks
 
-__all__ = ["WritebackEntry", "WritebackLog"]
+__all__ = ["PUSHED_ORDERS", "WritebackEntry", "WritebackLog"]
+
+PUSHED_ORDERS = "push:orders"
+"""`source` of the log entry `b2bsync push orders` writes for each order it creates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,20 @@ class WritebackLog:
         if rows:
             await self._conn.execute(insert(writebacks), rows)
         return len(rows)
+
+    async def pushed(self, store: str, order_ids: Iterable[int]) -> set[int]:
+        """Those of `order_ids` that `b2bsync push orders` created."""
+        ids = sorted(set(order_ids))
+        if not ids:
+            return set()
+        result = await self._conn.execute(
+            select(writebacks.c.order_id).where(
+                writebacks.c.store == store,
+                writebacks.c.source == PUSHED_ORDERS,
+                writebacks.c.order_id.in_(ids),
+            )
+        )
+        return {int(row.order_id) for row in result if row.order_id is not None}
 
     async def absorb(self, record: OrderRecord, content_hash: str, now: datetime) -> bool:
         """Make `record` (the current version plus our own write) the ledger's current content

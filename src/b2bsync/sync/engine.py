@@ -20,11 +20,13 @@ from b2bsync.domain.classification import (
 )
 from b2bsync.domain.delivery import Delivery, delivery_kind, idempotency_key
 from b2bsync.domain.fingerprint import content_hash
+from b2bsync.domain.origin import OrderOrigin
 from b2bsync.domain.records import OrderRecord
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.store.database import Transaction
 from b2bsync.store.events import OrderEvent
 from b2bsync.store.ledger import LedgerEntry
+from b2bsync.store.writebacks import WritebackLog
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.mapping import (
     compose,
@@ -209,11 +211,25 @@ async def process_drafts(
     return summary
 
 
+async def _with_push_log(
+    ctx: SyncContext, tx: Transaction, drafts: list[OrderRecord]
+) -> list[OrderRecord]:
+    """Mark as pushed the drafts of orders `b2bsync push` created under a row's own
+    `external_source` (the default source already says so); no query when no order names
+    another source."""
+    named = [d.order_id for d in drafts if d.origin is OrderOrigin.EXTERNAL]
+    pushed = await WritebackLog(tx.connection).pushed(ctx.store, named) if named else set()
+    return [
+        d.model_copy(update={"origin": OrderOrigin.ERP_PUSH}) if d.order_id in pushed else d
+        for d in drafts
+    ]
+
+
 async def process_page(
     ctx: SyncContext, tx: Transaction, orders: Sequence[Order], now: datetime
 ) -> ProcessSummary:
     """Map a page of V2 orders to drafts, keep the drafts, and process them."""
-    drafts = [draft_from_order(ctx.store, order) for order in orders]
+    drafts = await _with_push_log(ctx, tx, [draft_from_order(ctx.store, order) for order in orders])
     await tx.signals.put_drafts(ctx.store, drafts, now)
     return await process_drafts(ctx, tx, drafts, now)
 

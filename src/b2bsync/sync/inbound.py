@@ -35,8 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from b2bsync.bigcommerce.errors import BigCommerceError
 from b2bsync.bigcommerce.models.b2b import Invoice
 from b2bsync.bigcommerce.models.orders import Order
+from b2bsync.domain.origin import PUSHED_EXTERNAL_SOURCE
 from b2bsync.domain.records import Address
-from b2bsync.store.writebacks import WritebackEntry, WritebackLog
+from b2bsync.store.writebacks import PUSHED_ORDERS, WritebackEntry, WritebackLog
 from b2bsync.sync.context import SyncContext
 
 __all__ = [
@@ -60,9 +61,7 @@ __all__ = [
 
 log = structlog.get_logger("b2bsync.inbound")
 
-DEFAULT_EXTERNAL_SOURCE = "b2bsync"
-"""`external_source` of pushed orders unless a row names its own (BigCommerce asks apps to
-put their app id there)."""
+DEFAULT_EXTERNAL_SOURCE = PUSHED_EXTERNAL_SOURCE
 
 PAID_STATUSES = (10, 11)
 """Completed and Awaiting Fulfillment: the statuses a paid order placed elsewhere may have."""
@@ -414,7 +413,7 @@ async def _push_order(ctx: SyncContext, line: int, row: OrderRow) -> RowResult:
             ctx.store,
             order.id,
             ctx.clock(),
-            "push:orders",
+            PUSHED_ORDERS,
             "v2.order",
             None,
             row.external_order_id,

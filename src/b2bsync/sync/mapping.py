@@ -15,6 +15,7 @@ from b2bsync.bigcommerce.models.orders import Address as WireAddress
 from b2bsync.bigcommerce.models.orders import Order, OrderProduct
 from b2bsync.domain.classification import Signals
 from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY, OrderType
+from b2bsync.domain.origin import origin_of
 from b2bsync.domain.records import Address, B2BInfo, InvoiceLink, InvoiceRole, LineItem, OrderRecord
 from b2bsync.store.ledger import ObservedOrder
 from b2bsync.store.signals import (
@@ -133,6 +134,8 @@ def draft_from_order(store: str, order: Order) -> OrderRecord:
         payment_method=order.payment_method,
         payment_status=order.payment_status,
         external_order_id=order.external_order_id or "",
+        external_source=order.external_source or "",
+        origin=origin_of(order.external_source or ""),
         customer_message=order.customer_message,
         staff_notes=order.staff_notes,
         billing_address=_address(order.billing_address),
