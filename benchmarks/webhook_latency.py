@@ -153,6 +153,16 @@ async def _pending(db: Database) -> int:
         return (await tx.ledger.list_orders(filters, page_size=1)).total
 
 
+def _max_in_window(moments: list[float], window_s: float) -> int:
+    """The most requests sent within any `window_s` seconds (moments sorted)."""
+    most, start = 0, 0
+    for end, moment in enumerate(moments):
+        while moment - moments[start] >= window_s:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
@@ -166,8 +176,13 @@ async def run(
     await db.upgrade()
     sql = SqlDestination("sql", url=f"sqlite:///{workdir}/erp.db")
     counter = CallCounter()
+    sent_at: list[float] = []
+
+    async def stamp(_request: httpx2.Request) -> None:
+        sent_at.append(time.monotonic())
+
     async with httpx2.AsyncClient(
-        event_hooks={"request": [counter.on_request]}, timeout=30
+        event_hooks={"request": [counter.on_request, stamp]}, timeout=30
     ) as http:
         client = api_client(base_url, http)
         ctx = SyncContext(
@@ -205,6 +220,7 @@ async def run(
             conn.send("times")
             seeded = set(conn.recv())
             calls_before = counter.count
+            steady_from = time.monotonic()
             rate = args.orders_per_second / (1 - STAFF_ACTION_SHARE)
             async with httpx2.AsyncClient(
                 base_url=f"{base_url}/__sandbox", headers={"X-Auth-Token": TOKEN}
@@ -252,7 +268,13 @@ async def run(
     ]
     if not latencies:
         raise RuntimeError("no order was delivered")
+    share = batcher.quota
+    steady = [at for at in sent_at if at >= steady_from]
     return {
+        "quota_share": share.share,
+        "quota": f"{share.quota} per {share.window_s:.0f} s",
+        "share_calls_per_window": round(share.allowed, 1),
+        "max_calls_in_any_window": _max_in_window(steady, share.window_s),
         "mode": args.mode,
         "orders": len(new),
         "delivered": len(latencies),

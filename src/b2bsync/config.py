@@ -162,6 +162,7 @@ _SYNC_ENV = {
     "page_size": "B2BSYNC_PAGE_SIZE",
     "max_delivery_attempts": "B2BSYNC_MAX_DELIVERY_ATTEMPTS",
     "delivery_lease_s": "B2BSYNC_DELIVERY_LEASE_S",
+    "webhook_quota_share": "B2BSYNC_WEBHOOK_QUOTA_SHARE",
 }
 
 _STORE_KEYS = {
@@ -199,6 +200,9 @@ class SyncOptions(BaseModel):
     max_delivery_attempts: int = Field(default=8, ge=1, le=100)
     delivery_lease_s: float = Field(default=300.0, gt=0)
     """How long a batch being delivered stays claimed; after a crash its rows wait this long."""
+    webhook_quota_share: float = Field(default=0.2, gt=0, le=1)
+    """The share of the store API quota the webhook-driven sync keeps within (0.2 = 20 %): the
+    store's quota is shared with every app installed on it."""
 
     @field_validator("start", mode="before")
     @classmethod

@@ -79,7 +79,9 @@ async def _run_all(
         for store in fleet.store_hashes:
             ctx = await stack.enter_async_context(fleet.context(store))
             if store in secrets:
-                intake, store_services = webhook_sync(ctx, secrets[store])
+                intake, store_services = webhook_sync(
+                    ctx, secrets[store], quota_share=settings.sync.webhook_quota_share
+                )
                 intakes.append(intake)
                 services += store_services
             else:

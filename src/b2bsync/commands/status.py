@@ -74,6 +74,7 @@ async def _report(settings: Settings, store: str | None, probe: bool) -> dict[st
     finally:
         await db.close()
     orders_mark = next((w for w in marks if w["stream"] == ORDERS_STREAM), None)
+    budget = await _rate_budget(settings) if probe else None
     return {
         "store": store,
         "database": display_url(settings.database_url),
@@ -85,7 +86,8 @@ async def _report(settings: Settings, store: str | None, probe: bool) -> dict[st
         "outbox": counts.outbox,
         "outbox_depth": counts.outbox_depth,
         "dead_letters": counts.dead_letters,
-        "rate_budget": await _rate_budget(settings) if probe else None,
+        "rate_budget": budget,
+        "webhook_quota_share": settings.sync.webhook_quota_share,
         "webhooks": webhooks,
         "quarantine": {
             "by_stream": {str(k): v for k, v in sorted(quarantine_counts.items())},
@@ -165,6 +167,12 @@ def _print(report: dict[str, Any]) -> None:
         out.print(
             f"Rate budget: {budget['left']} of {budget['quota']} requests left in the "
             f"{budget['window_s']:.0f} s window (resets in {budget['reset_in_s']} s)",
+            highlight=False,
+        )
+        out.print(
+            f"Webhook path: keeps within {report['webhook_quota_share']:.0%} of that quota "
+            f"({report['webhook_quota_share'] * budget['quota']:.0f} requests per "
+            f"{budget['window_s']:.0f} s), leaving the rest to the store's other apps.",
             highlight=False,
         )
 

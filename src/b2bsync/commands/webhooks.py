@@ -37,7 +37,8 @@ from b2bsync.store import Database
 from b2bsync.store.webhooks import WebhookRepository
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.intake import IntakeSettings, WebhookIntake
-from b2bsync.sync.microbatch import MicroBatcher
+from b2bsync.sync.microbatch import BatchSettings, MicroBatcher
+from b2bsync.sync.quota import DEFAULT_SHARE
 from b2bsync.sync.watchdog import Watchdog
 from b2bsync.sync.webhooks_install import (
     DEFAULT_SECRET_DIR,
@@ -256,11 +257,18 @@ def make_intake(
     )
 
 
-def webhook_sync(ctx: SyncContext, secret: WebhookSecret) -> tuple[WebhookIntake, list[Service]]:
+def webhook_sync(
+    ctx: SyncContext, secret: WebhookSecret, *, quota_share: float = DEFAULT_SHARE
+) -> tuple[WebhookIntake, list[Service]]:
     """The intake and the sync it drives for one store: micro-batches on callbacks, the
-    safety-net poll at the interval the watchdog sets, and delivery."""
+    safety-net poll at the interval the watchdog sets, and delivery, within `quota_share` of
+    the store API quota."""
     watchdog = Watchdog(ctx.client, ctx.db, ctx.store)
-    batcher = MicroBatcher(ctx, poll_interval=watchdog.poll_interval)
+    batcher = MicroBatcher(
+        ctx,
+        settings=BatchSettings(quota_share=quota_share),
+        poll_interval=watchdog.poll_interval,
+    )
     intake = make_intake(ctx.db, ctx.store, secret, batcher.wake)
     return intake, [batcher.run, watchdog.run]
 
@@ -306,7 +314,9 @@ def serve(
 
     async def run() -> None:
         async with sync_context(settings) as ctx:
-            intake, services = webhook_sync(ctx, secret)
+            intake, services = webhook_sync(
+                ctx, secret, quota_share=settings.sync.webhook_quota_share
+            )
             dashboard = Dashboard(
                 db=ctx.db, access=access, contexts=single_store(ctx), settings=settings, store=store
             )

@@ -28,6 +28,7 @@ from b2bsync.sync.context import SyncContext
 from b2bsync.sync.delivery import DeliverySummary, deliver_due
 from b2bsync.sync.engine import ProcessSummary, process_changes
 from b2bsync.sync.poller import ARCHIVED_STREAM, ORDERS_STREAM, scan_orders
+from b2bsync.sync.quota import DEFAULT_SHARE, QuotaShare
 from b2bsync.sync.runner import RunSummary, run_once
 from b2bsync.sync.streams import scan_metafields
 
@@ -45,16 +46,19 @@ class BatchSettings:
     window_s: float = 0.1
     """How long a burst is gathered after its first callback."""
     min_interval_s: float = 0.5
-    """Least time between two batch starts: caps the API calls webhooks can cause (a batch costs
-    one or two requests, so at most ~4/s however many callbacks arrive)."""
+    """Least time between two batch starts, whatever the quota share would allow."""
     batch_overlap: timedelta = timedelta(seconds=1)
     claim_limit: int = 10_000
     lease: timedelta = timedelta(seconds=60)
     """How long claimed rows stay ours; after a crash they are claimable again when it ends."""
+    quota_share: float = DEFAULT_SHARE
+    """The share of the store API quota batches and polls keep within (see `sync.quota`)."""
 
     def __post_init__(self) -> None:
         if self.window_s < 0 or self.min_interval_s < 0:
             raise ValueError("window_s and min_interval_s cannot be negative")
+        if not 0 < self.quota_share <= 1:
+            raise ValueError("quota_share must be above 0 and at most 1")
         if self.claim_limit < 1:
             raise ValueError("claim_limit must be at least 1")
 
@@ -129,7 +133,9 @@ class MicroBatcher:
 
     One task per store does both, so a batch and a poll never scan the same stream at once.
     `poll_interval` is read before every wait: the watchdog shortens it while webhooks are
-    unhealthy.
+    unhealthy. Both keep within `settings.quota_share` of the store API quota (`quota`): a
+    batch waits until the share allows its expected cost, so a busy store gets fewer, fuller
+    batches.
     """
 
     def __init__(
@@ -147,6 +153,19 @@ class MicroBatcher:
         self._wake = asyncio.Event()
         self.batches = 0
         self.polls = 0
+        self.quota = QuotaShare(share=settings.quota_share)
+        self._batch_cost = 2.0
+        """Expected requests of the next batch: a moving average of the last ones."""
+
+    def _sent(self) -> int:
+        return self.ctx.client.store_http.governor.sent
+
+    def _spent(self, before: int) -> int:
+        governor = self.ctx.client.store_http.governor
+        self.quota.learn(governor.quota, governor.window_s)
+        calls = governor.sent - before
+        self.quota.spend(calls, self._monotonic())
+        return calls
 
     def wake(self) -> None:
         """Tell the batcher that rows arrived (the intake's `on_accepted`)."""
@@ -154,9 +173,21 @@ class MicroBatcher:
 
     async def poll_round(self) -> RunSummary:
         """`poll_round` for this batcher's store, counted in `polls`."""
-        summary = await poll_round(self.ctx, self.settings)
+        before = self._sent()
+        try:
+            summary = await poll_round(self.ctx, self.settings)
+        finally:
+            self._spent(before)
         self.polls += 1
         return summary
+
+    async def _batch(self) -> BatchSummary | None:
+        before = self._sent()
+        try:
+            return await process_feed(self.ctx, self.settings)
+        finally:
+            calls = self._spent(before)
+            self._batch_cost = 0.8 * self._batch_cost + 0.2 * max(calls, 1)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Batch and poll until `stop` is set (or the task is cancelled). The first round is a
@@ -177,10 +208,11 @@ class MicroBatcher:
                     pause = max(
                         self.settings.window_s,
                         last_batch + self.settings.min_interval_s - now,
+                        self.quota.wait_s(self._batch_cost, now),
                     )
                     await asyncio.sleep(pause)
                     last_batch = self._monotonic()
-                    batch = await process_feed(self.ctx, self.settings)
+                    batch = await self._batch()
                     if batch is not None:
                         self.batches += 1
                         log.info(

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from b2bsync.bigcommerce.governor import Family
+from b2bsync.bigcommerce.governor import Family, GovernorSnapshot
 from b2bsync.config import ConfigError
 from b2bsync.config_stores import StoreEntry
 from b2bsync.store import OrderFilter, display_url
@@ -21,6 +21,7 @@ from b2bsync.store.reports import days_back, ledger_counts, orders_per_day, wate
 from b2bsync.store.signals import InvoiceRow, PaymentRow
 from b2bsync.store.writebacks import WritebackLog
 from b2bsync.sync.poller import ORDERS_STREAM
+from b2bsync.sync.quota import DEFAULT_SHARE
 from b2bsync.sync.watchdog import webhook_health
 from b2bsync.sync.writeback import WritebackRule
 from b2bsync.web.chart import daily_chart
@@ -70,6 +71,20 @@ async def known_stores(dashboard: Dashboard) -> list[str]:
     return found
 
 
+def _webhook_share(dashboard: Dashboard, snapshot: GovernorSnapshot) -> str | None:
+    """What the webhook-driven sync keeps within, on the store API: `20 % (30 per 30 s)`."""
+    if snapshot.family is not Family.STORE:
+        return None
+    share = (
+        dashboard.settings.sync.webhook_quota_share
+        if dashboard.settings is not None
+        else DEFAULT_SHARE
+    )
+    if not snapshot.quota or not snapshot.window_s:
+        return f"{share:.0%}"
+    return f"{share:.0%} ({share * snapshot.quota:.0f} per {snapshot.window_s:.0f} s)"
+
+
 def _rate_budget(dashboard: Dashboard, store: str | None) -> list[dict[str, Any]]:
     return [
         {
@@ -79,6 +94,7 @@ def _rate_budget(dashboard: Dashboard, store: str | None) -> list[dict[str, Any]
             "left": snapshot.left,
             "reset_in_s": None if snapshot.reset_in_s is None else round(snapshot.reset_in_s, 1),
             "cap": None if snapshot.budget is None else str(snapshot.budget),
+            "webhook_share": _webhook_share(dashboard, snapshot),
         }
         for snapshot in dashboard.governors.snapshots()
         if store is None or snapshot.store_hash == store
