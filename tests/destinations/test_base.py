@@ -22,7 +22,9 @@ def _count(destination: str, outcome: str) -> float:
     return value or 0.0
 
 
-async def test_outcomes_are_counted_and_logged_without_payloads(tmp_path: Path) -> None:
+async def test_outcomes_are_counted_per_batch_and_failures_logged_without_payloads(
+    tmp_path: Path,
+) -> None:
     destination = JsonlDestination("metrics-jsonl", path=tmp_path / "m.jsonl")
     before = (_count("metrics-jsonl", "delivered"), _count("metrics-jsonl", "dead"))
     with capture_logs() as logs:
@@ -30,14 +32,13 @@ async def test_outcomes_are_counted_and_logged_without_payloads(tmp_path: Path) 
     await destination.aclose()
     assert _count("metrics-jsonl", "delivered") == before[0] + 2
     assert _count("metrics-jsonl", "dead") == before[1] + 1
-    events = [(log["event"], log.get("order_id")) for log in logs]
-    assert events == [
-        ("destination.delivered", 1),
-        ("destination.failed", 901),
-        ("destination.delivered", 2),
-    ]
-    failed = logs[1]
-    assert failed["outcome"] == "dead"
+    # A failure is one warning line; a success is a debug line at most (none on the hot path
+    # when logging is at info, the default).
+    [failed] = [log for log in logs if log["event"] == "destination.failed"]
+    assert (failed["order_id"], failed["log_level"], failed["outcome"]) == (901, "warning", "dead")
+    delivered = [log for log in logs if log["event"] == "destination.delivered"]
+    assert {log["order_id"] for log in delivered} <= {1, 2}
+    assert all(log["log_level"] == "debug" for log in delivered)
     assert "idempotency key" in failed["error"]
     assert all("record" not in log for log in logs)
 

@@ -9,6 +9,7 @@ one bad item from failing its neighbours, metrics and log lines.
 from __future__ import annotations
 
 import abc
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, runtime_checkable
@@ -143,8 +144,7 @@ class BaseDestination(abc.ABC, Generic[P]):
                 results[index] = result
         final = [result for result in results if result is not None]
         assert len(final) == len(batch)
-        for result, delivery in zip(final, batch, strict=True):
-            self._record(delivery, result)
+        self._record(batch, final)
         return final
 
     async def _send_isolated(
@@ -181,20 +181,28 @@ class BaseDestination(abc.ABC, Generic[P]):
             idempotency_key=delivery.idempotency_key, outcome=outcome, error=error
         )
 
-    def _record(self, delivery: Delivery, result: DeliveryResult) -> None:
-        DELIVERIES.labels(
-            store=delivery.store, destination=self.name, outcome=result.outcome.value
-        ).inc()
-        fields = {
-            "destination": self.name,
-            "store": delivery.store,
-            "order_id": delivery.order_id,
-            "version": delivery.version,
-            "idempotency_key": delivery.idempotency_key,
-        }
-        if result.outcome is Outcome.DELIVERED:
-            log.info("destination.delivered", **fields)
-        else:
-            log.warning(
-                "destination.failed", outcome=result.outcome.value, error=result.error, **fields
-            )
+    def _record(self, batch: Sequence[Delivery], results: Sequence[DeliveryResult]) -> None:
+        """Count outcomes once per batch; one line per failure, per delivery only at debug."""
+        counts = Counter(
+            (delivery.store, result.outcome.value)
+            for delivery, result in zip(batch, results, strict=True)
+        )
+        for (store, outcome), count in counts.items():
+            DELIVERIES.labels(store=store, destination=self.name, outcome=outcome).inc(count)
+        for delivery, result in zip(batch, results, strict=True):
+            fields = {
+                "destination": self.name,
+                "store": delivery.store,
+                "order_id": delivery.order_id,
+                "version": delivery.version,
+                "idempotency_key": delivery.idempotency_key,
+            }
+            if result.outcome is Outcome.DELIVERED:
+                log.debug("destination.delivered", **fields)
+            else:
+                log.warning(
+                    "destination.failed",
+                    outcome=result.outcome.value,
+                    error=result.error,
+                    **fields,
+                )

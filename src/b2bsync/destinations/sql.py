@@ -11,6 +11,7 @@ removes the older row from the other table.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,18 +23,22 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Delete,
+    Insert,
     Integer,
     MetaData,
     Numeric,
     String,
     Table,
     and_,
+    bindparam,
     delete,
     exc,
     insert,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -120,6 +125,36 @@ def _utc(value: datetime) -> datetime:
 def _check_int64(name: str, value: int) -> None:
     if not 0 <= value <= _INT64_MAX:
         raise ValueError(f"{name} {value} does not fit a 64-bit integer column")
+
+
+_UPSERT_DIALECTS = frozenset({"sqlite", "postgresql"})
+"""Backends with `INSERT ... ON CONFLICT`: a chunk is one statement per table there; other
+databases get an UPDATE, then an INSERT when there was no row, per delivery."""
+
+
+@functools.cache
+def _upsert_newer(dialect: str, target: Table) -> Insert:
+    """Insert the row, or replace the existing one when the incoming version is newer."""
+    statement = postgresql.insert(target) if dialect == "postgresql" else sqlite.insert(target)
+    return statement.on_conflict_do_update(
+        index_elements=["store", "order_id"],
+        set_={
+            column.name: statement.excluded[column.name]
+            for column in target.columns
+            if column.name not in ("store", "order_id")
+        },
+        where=target.c.version < statement.excluded.version,
+    )
+
+
+@functools.cache
+def _delete_older(table: Table) -> Delete:
+    """Remove the order's row of a version older than the one just written (executemany)."""
+    return delete(table).where(
+        table.c.store == bindparam("k_store"),
+        table.c.order_id == bindparam("k_order_id"),
+        table.c.version < bindparam("k_version"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +256,11 @@ class SqlDestination(BaseDestination[_Row]):
         for attempt in (1, 2):
             try:
                 async with self.engine.begin() as connection:
-                    for item in items:
-                        await self._upsert(connection, item.payload)
+                    if connection.dialect.name in _UPSERT_DIALECTS:
+                        await self._upsert_batch(connection, [item.payload for item in items])
+                    else:
+                        for item in items:
+                            await self._upsert(connection, item.payload)
                 break
             except exc.IntegrityError:
                 # Another writer inserted the same new order between our update and insert; a
@@ -268,12 +306,46 @@ class SqlDestination(BaseDestination[_Row]):
                     await connection.run_sync(self._metadata.create_all)
             self._ready = True
 
+    def _targets(self, kind: DeliveryKind) -> tuple[Table, Table]:
+        """The table a delivery of `kind` goes to, and the other one."""
+        if kind is DeliveryKind.ORDER:
+            return self.orders_table, self.payments_table
+        return self.payments_table, self.orders_table
+
+    async def _upsert_batch(self, connection: AsyncConnection, rows: Sequence[_Row]) -> None:
+        """Upsert a chunk with one `INSERT ... ON CONFLICT DO UPDATE ... WHERE newer` per table
+        and one executemany DELETE of older rows from the other table (SQLite, PostgreSQL)."""
+        newest: dict[tuple[str, int], _Row] = {}
+        for row in rows:
+            key = (row.values["store"], row.values["order_id"])
+            kept = newest.get(key)
+            if kept is None or row.values["version"] > kept.values["version"]:
+                newest[key] = row
+        delivered_at = datetime.now(UTC)
+        for kind in DeliveryKind:
+            batch = [
+                {**row.values, "delivered_at": delivered_at}
+                for row in newest.values()
+                if row.kind is kind
+            ]
+            if not batch:
+                continue
+            target, other = self._targets(kind)
+            await connection.execute(_upsert_newer(connection.dialect.name, target), batch)
+            await connection.execute(
+                _delete_older(other),
+                [
+                    {
+                        "k_store": values["store"],
+                        "k_order_id": values["order_id"],
+                        "k_version": values["version"],
+                    }
+                    for values in batch
+                ],
+            )
+
     async def _upsert(self, connection: AsyncConnection, row: _Row) -> None:
-        target, other = (
-            (self.orders_table, self.payments_table)
-            if row.kind is DeliveryKind.ORDER
-            else (self.payments_table, self.orders_table)
-        )
+        target, other = self._targets(row.kind)
         values = row.values
         key = and_(target.c.store == values["store"], target.c.order_id == values["order_id"])
         stamped = {**values, "delivered_at": datetime.now(UTC)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -14,7 +14,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.delivery import Delivery, Outcome
 from b2bsync.domain.sync_state import SyncState
-from b2bsync.store._sql import chunks, insert_ignoring_conflicts, locked_candidates
+from b2bsync.store._sql import (
+    chunks,
+    insert_many_ignoring_conflicts,
+    locked_candidates,
+    update_many,
+)
 from b2bsync.store.errors import StoreError
 from b2bsync.store.events import OrderEvent
 from b2bsync.store.schema import delivery_attempts, order_events, orders, outbox
@@ -145,6 +150,65 @@ def _claim_candidates(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """What a destination said about one claimed row."""
+
+    outbox_id: int
+    outcome: Outcome
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    """When to try again (a retry only)."""
+    duration_ms: int | None = None
+
+
+def _finished_row(row: OutboxRow, report: Finished, now: datetime) -> OutboxRow:
+    """The pending `row` after `report`."""
+    if report.outcome is Outcome.DELIVERED:
+        return replace(row, state=OutboxState.DELIVERED, claimed_until=None, delivered_at=now)
+    if report.outcome is Outcome.RETRY:
+        if report.next_attempt_at is None:
+            raise StoreError(f"a retry of outbox row {row.id} needs its next attempt time")
+        return replace(
+            row,
+            attempts=row.attempts + 1,
+            next_attempt_at=report.next_attempt_at,
+            claimed_until=None,
+            last_error=report.error,
+        )
+    return replace(
+        row,
+        state=OutboxState.DEAD,
+        attempts=row.attempts + 1,
+        claimed_until=None,
+        last_error=report.error,
+    )
+
+
+_EVENT_OF = {
+    Outcome.DELIVERED: OrderEvent.DELIVERED,
+    Outcome.RETRY: OrderEvent.DELIVERY_FAILED,
+    Outcome.DEAD: OrderEvent.DEAD,
+}
+
+
+def _finished_event(row: OutboxRow, report: Finished, now: datetime) -> dict[str, Any]:
+    """The order's history entry for a finished row."""
+    detail: dict[str, Any] = {"outbox_id": row.id, "version": row.version}
+    if report.error is not None:
+        detail["error"] = report.error
+    if report.outcome is Outcome.RETRY:
+        detail["next_attempt_at"] = row.next_attempt_at.isoformat()
+    return {
+        "store": row.store,
+        "order_id": row.order_id,
+        "at": now,
+        "event": _EVENT_OF[report.outcome].value,
+        "destination": row.destination,
+        "detail": detail,
+    }
+
+
 # Where several of an order's rows are open for one destination, their delivery state is the
 # most urgent one: a dead letter outranks a retry, a retry outranks a first attempt.
 _STATE_PRIORITY = (SyncState.DEAD, SyncState.FAILED, SyncState.READY, SyncState.DELIVERED)
@@ -181,15 +245,15 @@ class OutboxRepository:
             }
             for destination, delivery in deliveries
         ]
-        added = 0
-        for chunk in chunks(rows):
-            result = await self._conn.execute(
-                insert_ignoring_conflicts(
-                    self._conn, outbox, chunk, ("destination", "idempotency_key")
-                ).returning(outbox.c.id)
-            )
-            added += len(result.all())
-        return added
+        if not rows:
+            return 0
+        result = await self._conn.execute(
+            insert_many_ignoring_conflicts(
+                self._conn, outbox, ("destination", "idempotency_key")
+            ).returning(outbox.c.id),
+            rows,
+        )
+        return len(result.all())
 
     async def claim_due(
         self,
@@ -223,73 +287,95 @@ class OutboxRepository:
         claimed = [outbox_row(row) for row in result]
         return sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
 
-    async def _finish(
-        self,
-        outbox_id: int,
-        outcome: Outcome,
-        values: Mapping[str, Any],
-        now: datetime,
-        error: str | None,
-        duration_ms: int | None,
-    ) -> OutboxRow:
-        # Only a pending row changes: a worker whose lease ran out may report after another
-        # worker finished the row, or after a person skipped it; that late report is dropped.
-        result = await self._conn.execute(
-            update(outbox)
-            .where(outbox.c.id == outbox_id, outbox.c.state == OutboxState.PENDING.value)
-            .values(**values)
-            .returning(*outbox.c)
-        )
-        found = result.first()
-        if found is None:
-            unchanged = (
-                await self._conn.execute(select(outbox).where(outbox.c.id == outbox_id))
-            ).first()
-            if unchanged is None:
-                raise StoreError(f"outbox row {outbox_id} does not exist")
-            return outbox_row(unchanged)
-        row = outbox_row(found)
-        attempt = await self._conn.scalar(
-            select(func.count())
-            .select_from(delivery_attempts)
-            .where(delivery_attempts.c.outbox_id == outbox_id)
+    async def finish(self, reports: Sequence[Finished], now: datetime) -> dict[int, OutboxRow]:
+        """Record a batch of delivery outcomes: the rows, their attempts, the orders' history
+        and sync states, with one statement per table. Returns every reported row as it is now.
+
+        Only a pending row changes: a worker whose lease ran out may report after another
+        worker finished the row, or after a person skipped it; that late report is dropped.
+        """
+        ids = sorted({report.outbox_id for report in reports})
+        current: dict[int, OutboxRow] = {}
+        for part in chunks(ids):
+            result = await self._conn.execute(
+                select(outbox).where(outbox.c.id.in_(part)).order_by(outbox.c.id).with_for_update()
+            )
+            current.update((row.id, row) for row in map(outbox_row, result))
+        missing = [ident for ident in ids if ident not in current]
+        if missing:
+            raise StoreError(f"outbox row {missing[0]} does not exist")
+        changed: dict[int, tuple[Finished, OutboxRow]] = {}
+        for report in reports:
+            row = current[report.outbox_id]
+            if row.state is OutboxState.PENDING and report.outbox_id not in changed:
+                changed[report.outbox_id] = (report, _finished_row(row, report, now))
+        if not changed:
+            return current
+        delivered = [
+            ident for ident, (report, _) in changed.items() if report.outcome is Outcome.DELIVERED
+        ]
+        for part in chunks(delivered):
+            await self._conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(part))
+                .values(state=OutboxState.DELIVERED.value, claimed_until=None, delivered_at=now)
+            )
+        failed = [
+            {
+                "id": row.id,
+                "state": row.state.value,
+                "attempts": row.attempts,
+                "next_attempt_at": row.next_attempt_at,
+                "claimed_until": None,
+                "last_error": row.last_error,
+            }
+            for report, row in changed.values()
+            if report.outcome is not Outcome.DELIVERED
+        ]
+        await update_many(self._conn, outbox, ("id",), failed)
+        earlier: dict[int, int] = {}
+        for part in chunks(list(changed)):
+            result = await self._conn.execute(
+                select(delivery_attempts.c.outbox_id, func.count().label("attempts"))
+                .where(delivery_attempts.c.outbox_id.in_(part))
+                .group_by(delivery_attempts.c.outbox_id)
+            )
+            earlier.update((row.outbox_id, row.attempts) for row in result)
+        await self._conn.execute(
+            insert(delivery_attempts),
+            [
+                {
+                    "outbox_id": ident,
+                    "attempt": earlier.get(ident, 0) + 1,
+                    "at": now,
+                    "outcome": report.outcome.value,
+                    "error": report.error,
+                    "duration_ms": report.duration_ms,
+                }
+                for ident, (report, _) in changed.items()
+            ],
         )
         await self._conn.execute(
-            insert(delivery_attempts).values(
-                outbox_id=outbox_id,
-                attempt=int(attempt or 0) + 1,
-                at=now,
-                outcome=outcome.value,
-                error=error,
-                duration_ms=duration_ms,
-            )
+            insert(order_events),
+            [_finished_event(row, report, now) for report, row in changed.values()],
         )
-        event = {
-            Outcome.DELIVERED: OrderEvent.DELIVERED,
-            Outcome.RETRY: OrderEvent.DELIVERY_FAILED,
-            Outcome.DEAD: OrderEvent.DEAD,
-        }[outcome]
-        detail: dict[str, Any] = {"outbox_id": outbox_id, "version": row.version}
-        if error is not None:
-            detail["error"] = error
-        if outcome is Outcome.RETRY:
-            detail["next_attempt_at"] = row.next_attempt_at.isoformat()
-        await self._event(row.store, row.order_id, event, now, row.destination, detail)
-        await self.refresh_order_state(row.store, row.order_id, now)
-        return row
+        by_store: dict[str, set[int]] = {}
+        for _, row in changed.values():
+            by_store.setdefault(row.store, set()).add(row.order_id)
+        for store, order_ids in sorted(by_store.items()):
+            await self.refresh_order_states(store, order_ids, now)
+        return current | {ident: row for ident, (_, row) in changed.items()}
+
+    async def _finish_one(self, report: Finished, now: datetime) -> OutboxRow:
+        return (await self.finish([report], now))[report.outbox_id]
 
     async def mark_delivered(
         self, outbox_id: int, now: datetime, *, duration_ms: int | None = None
     ) -> OutboxRow:
         """The destination confirmed the row. Like `mark_retry` and `mark_dead`, it changes only a
         pending row and otherwise returns the row as it is."""
-        return await self._finish(
-            outbox_id,
-            Outcome.DELIVERED,
-            {"state": OutboxState.DELIVERED.value, "claimed_until": None, "delivered_at": now},
-            now,
-            None,
-            duration_ms,
+        return await self._finish_one(
+            Finished(outbox_id, Outcome.DELIVERED, duration_ms=duration_ms), now
         )
 
     async def mark_retry(
@@ -302,37 +388,16 @@ class OutboxRepository:
         duration_ms: int | None = None,
     ) -> OutboxRow:
         """A temporary failure: count it and try again at `next_attempt_at`."""
-        return await self._finish(
-            outbox_id,
-            Outcome.RETRY,
-            {
-                "state": OutboxState.PENDING.value,
-                "attempts": outbox.c.attempts + 1,
-                "next_attempt_at": next_attempt_at,
-                "claimed_until": None,
-                "last_error": error,
-            },
-            now,
-            error,
-            duration_ms,
+        return await self._finish_one(
+            Finished(outbox_id, Outcome.RETRY, error, next_attempt_at, duration_ms), now
         )
 
     async def mark_dead(
         self, outbox_id: int, error: str, now: datetime, *, duration_ms: int | None = None
     ) -> OutboxRow:
         """A permanent refusal, or the last attempt failed: the row becomes a dead letter."""
-        return await self._finish(
-            outbox_id,
-            Outcome.DEAD,
-            {
-                "state": OutboxState.DEAD.value,
-                "attempts": outbox.c.attempts + 1,
-                "claimed_until": None,
-                "last_error": error,
-            },
-            now,
-            error,
-            duration_ms,
+        return await self._finish_one(
+            Finished(outbox_id, Outcome.DEAD, error, duration_ms=duration_ms), now
         )
 
     async def replay(
@@ -428,30 +493,55 @@ class OutboxRepository:
         Any dead row makes it `dead`, else any pending row that failed before `failed`, else
         any pending row `ready`, else any delivered row `delivered`; all skipped is `skipped`.
         """
-        result = await self._conn.execute(
-            select(outbox.c.state, (outbox.c.attempts > 0).label("failed_before"))
-            .where(outbox.c.store == store, outbox.c.order_id == order_id)
-            .distinct()
-        )
-        found: set[SyncState] = set()
-        for row in result:
-            if row.state == OutboxState.DEAD.value:
-                found.add(SyncState.DEAD)
-            elif row.state == OutboxState.PENDING.value:
-                found.add(SyncState.FAILED if row.failed_before else SyncState.READY)
-            elif row.state == OutboxState.DELIVERED.value:
-                found.add(SyncState.DELIVERED)
-        state_now = next((s for s in _STATE_PRIORITY if s in found), SyncState.SKIPPED)
-        await self._conn.execute(
-            update(orders)
-            .where(
-                orders.c.store == store,
-                orders.c.order_id == order_id,
-                orders.c.sync_state != state_now.value,
+        return (await self.refresh_order_states(store, [order_id], now))[order_id]
+
+    async def refresh_order_states(
+        self, store: str, order_ids: Iterable[int], now: datetime
+    ) -> dict[int, SyncState]:
+        """`refresh_order_state` for many orders of one store: one read of their outbox rows,
+        one executemany of the orders whose state moved."""
+        ids = sorted(set(order_ids))
+        found: dict[int, set[SyncState]] = {order_id: set() for order_id in ids}
+        for part in chunks(ids):
+            result = await self._conn.execute(
+                select(
+                    outbox.c.order_id,
+                    outbox.c.state,
+                    (outbox.c.attempts > 0).label("failed_before"),
+                )
+                .where(outbox.c.store == store, outbox.c.order_id.in_(part))
+                .distinct()
             )
-            .values(sync_state=state_now.value, updated_at=now)
-        )
-        return state_now
+            for row in result:
+                if row.state == OutboxState.DEAD.value:
+                    found[row.order_id].add(SyncState.DEAD)
+                elif row.state == OutboxState.PENDING.value:
+                    state = SyncState.FAILED if row.failed_before else SyncState.READY
+                    found[row.order_id].add(state)
+                elif row.state == OutboxState.DELIVERED.value:
+                    found[row.order_id].add(SyncState.DELIVERED)
+        states = {
+            order_id: next((s for s in _STATE_PRIORITY if s in seen), SyncState.SKIPPED)
+            for order_id, seen in found.items()
+        }
+        for part in chunks(ids):
+            current = await self._conn.execute(
+                select(orders.c.order_id, orders.c.sync_state).where(
+                    orders.c.store == store, orders.c.order_id.in_(part)
+                )
+            )
+            moved = [
+                {
+                    "store": store,
+                    "order_id": row.order_id,
+                    "sync_state": states[row.order_id].value,
+                    "updated_at": now,
+                }
+                for row in current
+                if row.sync_state != states[row.order_id].value
+            ]
+            await update_many(self._conn, orders, ("store", "order_id"), moved)
+        return states
 
     async def _event(
         self,

@@ -13,7 +13,7 @@ import structlog
 
 from b2bsync.destinations.registry import ConfiguredDestination
 from b2bsync.domain.delivery import DeliveryResult, Outcome
-from b2bsync.store.outbox import OutboxRow
+from b2bsync.store.outbox import Finished, OutboxRow
 from b2bsync.sync.context import SyncContext
 
 __all__ = [
@@ -81,39 +81,36 @@ async def deliver_due(ctx: SyncContext, now: datetime) -> DeliverySummary:
             results = await _send(configured, rows)
             duration_ms = int((time.monotonic() - started) * 1000)
             finished = ctx.clock()
-            async with ctx.db.transaction() as tx:
-                for row in rows:
-                    result = results.get(row.idempotency_key)
-                    outcome = result.outcome if result is not None else Outcome.RETRY
-                    error = result.error if result is not None else "the destination gave no result"
-                    if outcome is Outcome.DELIVERED:
-                        await tx.outbox.mark_delivered(row.id, finished, duration_ms=duration_ms)
-                        summary.delivered += 1
-                        continue
-                    failed = row.attempts + 1
-                    retry_at = (
-                        schedule.next_attempt_at(failed, finished, ctx.rng.random())
-                        if outcome is Outcome.RETRY
-                        else None
+            reports: list[Finished] = []
+            for row in rows:
+                result = results.get(row.idempotency_key)
+                outcome = result.outcome if result is not None else Outcome.RETRY
+                error = result.error if result is not None else "the destination gave no result"
+                if outcome is Outcome.DELIVERED:
+                    reports.append(Finished(row.id, outcome, duration_ms=duration_ms))
+                    summary.delivered += 1
+                    continue
+                retry_at = (
+                    schedule.next_attempt_at(row.attempts + 1, finished, ctx.rng.random())
+                    if outcome is Outcome.RETRY
+                    else None
+                )
+                message = error or outcome.value
+                if retry_at is None:
+                    reports.append(Finished(row.id, Outcome.DEAD, message, None, duration_ms))
+                    summary.dead += 1
+                    log.warning(
+                        "delivery.dead",
+                        store=row.store,
+                        order_id=row.order_id,
+                        destination=configured.name,
+                        error=message,
                     )
-                    message = error or outcome.value
-                    if retry_at is None:
-                        await tx.outbox.mark_dead(
-                            row.id, message, finished, duration_ms=duration_ms
-                        )
-                        summary.dead += 1
-                        log.warning(
-                            "delivery.dead",
-                            store=row.store,
-                            order_id=row.order_id,
-                            destination=configured.name,
-                            error=message,
-                        )
-                    else:
-                        await tx.outbox.mark_retry(
-                            row.id, message, retry_at, finished, duration_ms=duration_ms
-                        )
-                        summary.retried += 1
+                else:
+                    reports.append(Finished(row.id, Outcome.RETRY, message, retry_at, duration_ms))
+                    summary.retried += 1
+            async with ctx.db.transaction() as tx:
+                await tx.outbox.finish(reports, finished)
     return summary
 
 
