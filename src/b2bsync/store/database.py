@@ -32,6 +32,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another one before failing."""
 
 _READONLY = "b2bsync_readonly"
+
+_PG_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+"""psycopg prepares a statement on its fifth run; PostgreSQL would then switch to a generic
+plan costed on the table as it was (near empty on a cold start) and keep scanning by `store`
+alone for primary-key lookups as the ledger grows. Custom plans see each lookup's values."""
 MIGRATIONS = "b2bsync.store:migrations"
 
 
@@ -71,11 +76,14 @@ def create_engine(url: str) -> AsyncEngine:
     SQLite gets WAL (readers do not block the writer), foreign keys, a busy timeout, and
     `BEGIN IMMEDIATE` for write transactions: a writer takes the write lock up front, so two
     writers queue instead of failing on a stale snapshot.
+    PostgreSQL connections always plan each statement for its values (`_PG_OPTIONS`).
     Raises `UnsupportedDatabaseURL` naming the scheme for anything else.
     """
     async_url = _async_url(url)
     if async_url.get_backend_name() != "sqlite":
-        return create_async_engine(async_url, pool_pre_ping=True)
+        return create_async_engine(
+            async_url, pool_pre_ping=True, connect_args={"options": _PG_OPTIONS}
+        )
     assert async_url.database is not None
     Path(async_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(async_url)

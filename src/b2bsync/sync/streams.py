@@ -194,7 +194,6 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
         return order.bc_order_id, order.updated_at or lower
 
     changed: set[int] = set()
-    stamps: list[datetime] = []
     read = 0
     async for page in anchored_pages(fetch, key, lower, size):
         read += len(page)
@@ -202,14 +201,9 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
             changed |= await tx.signals.put_b2b_orders(
                 ctx.store, [b2b_order_signal(order) for order in page], now
             )
-            stamps.extend(key(order)[1] for order in page)
-            await tx.checkpoints.put(
-                ctx.store,
-                stream,
-                watermark=advance_watermark(watermark, stamps),
-                cursor=None,
-                now=now,
-            )
+            # A running maximum: the page's stamps only need comparing with the newest so far.
+            watermark = advance_watermark(watermark, [key(order)[1] for order in page])
+            await tx.checkpoints.put(ctx.store, stream, watermark=watermark, cursor=None, now=now)
     return StreamResult(stream, read, frozenset(changed))
 
 
