@@ -16,21 +16,35 @@ INSERT_CHUNK = 500
 """Rows per multi-row INSERT; keeps SQLite under its bound-parameter limit."""
 
 
+def ignoring_conflicts(conn: AsyncConnection, table: Table, conflict: Sequence[str]) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) DO NOTHING` for the connection's backend, without
+    values: execute it with a list of rows (executemany), whose compiled form is cached."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+
+
+def upserting(
+    conn: AsyncConnection, table: Table, conflict: Sequence[str], updated: Sequence[str]
+) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) DO UPDATE SET` each of `updated` to the new row's
+    value, for the connection's backend; execute it with the rows (cached like any insert)."""
+    if conn.dialect.name == "postgresql":
+        pg = postgresql.insert(table)
+        return pg.on_conflict_do_update(
+            index_elements=list(conflict), set_={name: pg.excluded[name] for name in updated}
+        )
+    lite = sqlite.insert(table)
+    return lite.on_conflict_do_update(
+        index_elements=list(conflict), set_={name: lite.excluded[name] for name in updated}
+    )
+
+
 def insert_ignoring_conflicts(
     conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]
 ) -> Insert:
     """`INSERT ... ON CONFLICT (conflict) DO NOTHING` for the connection's backend."""
-    if conn.dialect.name == "postgresql":
-        return (
-            postgresql.insert(table)
-            .values(list(rows))
-            .on_conflict_do_nothing(index_elements=list(conflict))
-        )
-    return (
-        sqlite.insert(table)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=list(conflict))
-    )
+    return ignoring_conflicts(conn, table, conflict).values(list(rows))
 
 
 def chunks(items: Sequence[T], size: int = INSERT_CHUNK) -> list[Sequence[T]]:

@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.delivery import Delivery, Outcome
 from b2bsync.domain.sync_state import SyncState
-from b2bsync.store._sql import chunks, insert_ignoring_conflicts, locked_candidates
+from b2bsync.store._sql import ignoring_conflicts, locked_candidates
 from b2bsync.store.errors import StoreError
 from b2bsync.store.events import OrderEvent
 from b2bsync.store.schema import delivery_attempts, order_events, orders, outbox
@@ -181,15 +181,15 @@ class OutboxRepository:
             }
             for destination, delivery in deliveries
         ]
-        added = 0
-        for chunk in chunks(rows):
-            result = await self._conn.execute(
-                insert_ignoring_conflicts(
-                    self._conn, outbox, chunk, ("destination", "idempotency_key")
-                ).returning(outbox.c.id)
-            )
-            added += len(result.all())
-        return added
+        if not rows:
+            return 0
+        result = await self._conn.execute(
+            ignoring_conflicts(self._conn, outbox, ("destination", "idempotency_key")).returning(
+                outbox.c.id
+            ),
+            rows,
+        )
+        return len(result.all())
 
     async def claim_due(
         self,
