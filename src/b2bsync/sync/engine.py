@@ -13,6 +13,7 @@ from typing import Any
 
 from b2bsync.bigcommerce.models.orders import Order
 from b2bsync.domain.records import OrderRecord
+from b2bsync.domain.rejects import Rejected, RejectedStream
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.store.database import Transaction
 from b2bsync.store.events import OrderEvent
@@ -366,12 +367,28 @@ async def process_drafts(
 
 
 async def process_page(
-    ctx: SyncContext, tx: Transaction, orders: Sequence[Order], now: datetime
+    ctx: SyncContext,
+    tx: Transaction,
+    orders: Sequence[Order],
+    now: datetime,
+    *,
+    rejected: Sequence[Rejected] = (),
 ) -> ProcessSummary:
-    """Map a page of V2 orders to drafts, keep the drafts, and process them."""
+    """Map a page of V2 orders to drafts, keep the drafts, and process them.
+
+    `rejected` are the page's orders that could not be parsed: they go to quarantine while the
+    rest of the page goes on; an order read clean again leaves quarantine.
+    """
     drafts = [draft_from_order(ctx.store, order) for order in orders]
     await tx.signals.put_drafts(ctx.store, drafts, now)
-    return await process_drafts(ctx, tx, drafts, now)
+    await tx.quarantine.put(ctx.store, rejected, now)
+    if orders:
+        await tx.quarantine.release(
+            ctx.store, RejectedStream.V2_ORDER, [str(order.id) for order in orders]
+        )
+    summary = await process_drafts(ctx, tx, drafts, now)
+    summary.quarantined += len(rejected)
+    return summary
 
 
 async def process_changes(

@@ -83,18 +83,22 @@ async def scan_orders(
             filters["max_date_modified"] = query.max_date_modified
         if query.min_id is not None:
             filters["min_id"] = query.min_id
-        page = await ctx.client.orders.page(filters, page=query.page, limit=ctx.settings.page_size)
-        pairs = [(order.id, order.date_modified) for order in page]
-        fresh_ids = {order_id for order_id, _ in cursor.fresh(pairs)}
-        fresh = [order for order in page if order.id in fresh_ids]
+        page = await ctx.client.orders.checked_page(
+            filters, page=query.page, limit=ctx.settings.page_size
+        )
+        # Positions include malformed orders' where readable: the scan and its watermark move
+        # past them (they wait in quarantine), like past any other order of the page.
+        fresh_pairs = cursor.fresh(page.positions)
+        fresh_ids = {order.id for order in page.orders} & {i for i, _ in fresh_pairs}
+        fresh = [order for order in page.orders if order.id in fresh_ids]
         async with ctx.db.transaction() as tx:
-            processed.add(await process_page(ctx, tx, fresh, now))
-            watermark = advance_watermark(watermark, [order.date_modified for order in fresh])
+            processed.add(await process_page(ctx, tx, fresh, now, rejected=page.rejected))
+            watermark = advance_watermark(watermark, [modified for _, modified in fresh_pairs])
             await tx.checkpoints.put(ctx.store, stream, watermark=watermark, cursor=None, now=now)
         summary.pages += 1
         summary.orders += len(fresh_ids - summary.order_ids)
         summary.order_ids |= fresh_ids
-        cursor = cursor.advance(pairs)
+        cursor = cursor.advance(page.positions)
     return summary
 
 
