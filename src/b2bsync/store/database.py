@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -70,6 +71,12 @@ def display_url(url: str) -> str:
         return url
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns written by orjson (several a row: records, payloads, drafts); integer keys
+    become strings, as `json.dumps` makes them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for a `sqlite:///` or `postgresql://` URL.
 
@@ -82,11 +89,17 @@ def create_engine(url: str) -> AsyncEngine:
     async_url = _async_url(url)
     if async_url.get_backend_name() != "sqlite":
         return create_async_engine(
-            async_url, pool_pre_ping=True, connect_args={"options": _PG_OPTIONS}
+            async_url,
+            pool_pre_ping=True,
+            connect_args={"options": _PG_OPTIONS},
+            json_serializer=_json_text,
+            json_deserializer=orjson.loads,
         )
     assert async_url.database is not None
     Path(async_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(async_url)
+    engine = create_async_engine(
+        async_url, json_serializer=_json_text, json_deserializer=orjson.loads
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -169,16 +169,28 @@ def _pending_rows(store: str, found: Pending, now: datetime, writes: PageWrites)
         )
 
 
+def _unrouted(found: NewVersion) -> bool:
+    return found.end is VersionEnd.INCOMPLETE or (
+        found.end is VersionEnd.DELIVER and not found.deliveries
+    )
+
+
+def _unrouted_new(found: NewVersion) -> bool:
+    return found.new and _unrouted(found)
+
+
 def _version_rows(store: str, found: NewVersion, now: datetime, writes: PageWrites) -> None:
     record = found.record
     classification = found.classification
     changed = list(found.changed_fields) if found.changed_fields is not None else None
     skipped = found.end is VersionEnd.OTHER_CHANNEL
+    # A new order no destination gets has no outbox rows for its state to follow: `skipped`.
+    state = SyncState.SKIPPED if skipped or _unrouted_new(found) else SyncState.READY
     values: dict[str, Any] = {
         "store": store,
         "order_id": record.order_id,
         "order_type": classification.order_type.value,
-        "sync_state": (SyncState.SKIPPED if skipped else SyncState.READY).value,
+        "sync_state": state.value,
         "status_id": record.status_id,
         "status": record.status,
         "company_id": record.b2b.company_id if record.b2b else None,
@@ -357,10 +369,8 @@ async def process_drafts(
         if deliveries:
             summary.enqueued += await tx.outbox.enqueue(deliveries, now)
         for found in versions:
-            # Versions no destination gets: their state follows earlier rows (or `skipped`).
-            if found.end is VersionEnd.INCOMPLETE or (
-                found.end is VersionEnd.DELIVER and not found.deliveries
-            ):
+            # Known orders' versions no destination gets: their state follows earlier rows.
+            if _unrouted(found) and not found.new:
                 await tx.outbox.refresh_order_state(ctx.store, found.order_id, now)
         _count(summary, decisions)
     return summary
