@@ -78,11 +78,16 @@ async def scan_orders(
     try:
         while cursor is not None and ahead is not None:
             page = await ahead
-            following = cursor.advance(page.positions)
+            positions = page.positions
+            if positions and len(positions) < page.size:
+                # A record without a readable id or date still fills its page; repeating a
+                # position read changes neither the newest date nor the ids seen.
+                positions = positions + [positions[-1]] * (page.size - len(positions))
+            following = cursor.advance(positions)
             ahead = asyncio.create_task(_read(ctx, following, extra)) if following else None
             # Positions include malformed orders' where readable: the scan and its watermark
             # move past them (they wait in quarantine), like past any other order of the page.
-            fresh_pairs = cursor.fresh(page.positions)
+            fresh_pairs = cursor.fresh(positions)
             fresh_ids = {order.id for order in page.orders} & {i for i, _ in fresh_pairs}
             fresh = [order for order in page.orders if order.id in fresh_ids]
             async with ctx.db.transaction() as tx:
