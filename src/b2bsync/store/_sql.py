@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import CTE, Select, Table
+from psycopg import sql as pg_sql
+from sqlalchemy import CTE, Select, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
@@ -45,6 +46,38 @@ def insert_ignoring_conflicts(
 ) -> Insert:
     """`INSERT ... ON CONFLICT (conflict) DO NOTHING` for the connection's backend."""
     return ignoring_conflicts(conn, table, conflict).values(list(rows))
+
+
+async def insert_rows(
+    conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert `rows` (all with the same columns) in one go: `COPY ... FROM STDIN` on PostgreSQL
+    (one stream instead of a statement per row), executemany elsewhere. Values go through each
+    column's own bind processing, so they are stored exactly as an INSERT would store them."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        await conn.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    dialect = conn.dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    statement = pg_sql.SQL("COPY {} ({}) FROM STDIN").format(
+        pg_sql.Identifier(table.name), pg_sql.SQL(", ").join(map(pg_sql.Identifier, columns))
+    )
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            await copy.write_row(
+                [
+                    process(row[name]) if process is not None else row[name]
+                    for name, process in zip(columns, processors, strict=True)
+                ]
+            )
 
 
 def chunks(items: Sequence[T], size: int = INSERT_CHUNK) -> list[Sequence[T]]:

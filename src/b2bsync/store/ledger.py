@@ -29,6 +29,7 @@ from b2bsync.domain.fingerprint import strip_writeback_lines
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import OrderRecord
 from b2bsync.domain.sync_state import SyncState
+from b2bsync.store._sql import insert_rows
 from b2bsync.store.errors import LedgerError
 from b2bsync.store.events import OrderEvent
 from b2bsync.store.outbox import OutboxRow, outbox_row
@@ -392,8 +393,7 @@ class LedgerRepository:
 
     async def write_page(self, writes: PageWrites) -> None:
         """Apply a page's writes: new rows, changed rows, versions, then events."""
-        if writes.inserts:
-            await self._conn.execute(insert(orders), writes.inserts)
+        await insert_rows(self._conn, orders, writes.inserts)
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in writes.updates:
             values = dict(row)
@@ -408,10 +408,8 @@ class LedgerRepository:
                 ),
                 rows,
             )
-        if writes.versions:
-            await self._conn.execute(insert(order_versions), writes.versions)
-        if writes.events:
-            await self._conn.execute(insert(order_events), writes.events)
+        await insert_rows(self._conn, order_versions, writes.versions)
+        await insert_rows(self._conn, order_events, writes.events)
 
     async def _locked(self, store: str, order_id: int) -> Row[Any] | None:
         # FOR UPDATE keeps two writers of one order in line on PostgreSQL; SQLite's write
