@@ -27,6 +27,7 @@ from b2bsync.destinations.registry import (
 )
 from b2bsync.domain.delivery import DeliveryKind, Outcome
 from b2bsync.domain.order_type import OrderType
+from b2bsync.domain.origin import OrderOrigin
 from tests.destinations.conformance import make_delivery
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "destinations.md"
@@ -52,6 +53,7 @@ def test_the_documented_example_is_valid(tmp_path: Path) -> None:
     assert isinstance(hook, HttpSettings)
     assert hook.secret.get_secret_value() == "s" * 32
     assert hook.route.kinds == frozenset({DeliveryKind.PAYMENT})
+    assert by_name["audit"].route.origins == frozenset(OrderOrigin)
 
 
 async def test_built_destinations_deliver(tmp_path: Path) -> None:

@@ -113,13 +113,15 @@ async def sync_context(
     destinations: tuple[ConfiguredDestination, ...] = (),
     settings: SyncSettings = DEFAULT_SETTINGS,
     on_response: Callable[[httpx2.Response], Awaitable[None]] | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[SyncContext]:
-    """A `SyncContext` for the sandbox's store, counting every API call."""
+    """A `SyncContext` for the sandbox's store, counting every API call (through `transport`
+    when given, e.g. one that alters the sandbox's answers)."""
     counter = CallCounter()
     hooks: dict[str, list[Callable[..., Any]]] = {"request": [counter.on_request]}
     if on_response is not None:
         hooks["response"] = [on_response]
-    async with httpx2.AsyncClient(event_hooks=hooks, timeout=15) as http:
+    async with httpx2.AsyncClient(event_hooks=hooks, timeout=15, transport=transport) as http:
         client = BigCommerceClient(
             store_hash=sandbox.config.store_hash,
             access_token=sandbox.config.token,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from b2bsync.domain import OrderType
 from b2bsync.domain.fingerprint import WRITEBACK_MARKER, content_hash, strip_writeback_lines
-from b2bsync.domain.records import LineItem, OrderRecord
+from b2bsync.domain.records import B2BInfo, InvoiceLink, InvoiceRole, LineItem, OrderRecord
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -65,3 +65,34 @@ def test_money_scale_is_part_of_the_value_but_equal_amounts_hash_alike() -> None
 def test_strip_keeps_human_lines_in_order() -> None:
     notes = f"first\n{WRITEBACK_MARKER} ours\nsecond"
     assert strip_writeback_lines(notes) == "first\nsecond"
+
+
+def test_the_canonical_form_is_frozen_so_upgrades_re_deliver_nothing() -> None:
+    # Hashes written by earlier releases: a ledger keeps them, and any other value for the same
+    # record would make every stored order look changed and be delivered again.
+    assert content_hash(record()) == (
+        "8498859ca17ad515a8653d98c9c2377b8bfa8c574c058c7053390575d4602f0d"
+    )
+    rich = record(
+        order_type=OrderType.INVOICE_PAYMENT,
+        b2b=B2BInfo(
+            company_id=7,
+            company_name="Acmé",
+            po_number="PO-1",
+            extra_fields={"b": "2", "a": "1"},
+            payment_id=9,
+        ),
+        invoices=(
+            InvoiceLink(
+                invoice_id=3,
+                invoice_number="INV-3",
+                role=InvoiceRole.PAID_BY_ORDER,
+                amount=Decimal("5.50"),
+                currency="USD",
+                open_balance=Decimal("0"),
+            ),
+        ),
+    )
+    assert content_hash(rich) == (
+        "d62dc2230a7426a4cf76a8f47e66cc13fbff1c7017564674b1466ad00e642258"
+    )

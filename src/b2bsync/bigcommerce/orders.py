@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from b2bsync.bigcommerce.decode import parse
+from pydantic import TypeAdapter, ValidationError
+
+from b2bsync.bigcommerce.decode import decode_each, parse
 from b2bsync.bigcommerce.errors import BadPayload
 from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce.models.base import WireModel
 from b2bsync.bigcommerce.models.orders import (
     Order,
     OrderCount,
@@ -18,9 +22,10 @@ from b2bsync.bigcommerce.models.orders import (
     Shipment,
 )
 from b2bsync.bigcommerce.pagination import flatten, v2_pages
-from b2bsync.bigcommerce.wire import format_rfc2822
+from b2bsync.bigcommerce.wire import LenientInt, Rfc2822Datetime, format_rfc2822
+from b2bsync.domain.rejects import Rejected, RejectedStream
 
-__all__ = ["MAX_PAGE_SIZE", "OrdersApi", "v2_query"]
+__all__ = ["MAX_PAGE_SIZE", "OrderPage", "OrdersApi", "decode_order_page", "v2_query"]
 
 MAX_PAGE_SIZE = 250
 """V2 answers 413 above this `limit`."""
@@ -41,6 +46,54 @@ def _items(body: Any) -> list[Any]:
     if isinstance(body, list):
         return body
     raise BadPayload(f"expected a JSON array, got {type(body).__name__}")
+
+
+_ORDER_LIST = TypeAdapter(list[Order])
+"""A whole page in one validation call: pydantic's core loops over the items, not Python."""
+
+
+class _Position(WireModel):
+    """Where a record sits in a scan, read from an order that failed to parse as a whole."""
+
+    id: LenientInt
+    date_modified: Rfc2822Datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """A V2 order page: the orders that parse, the ones that do not, and the scan position
+    (id, date_modified) of every record whose position is readable, in page order."""
+
+    orders: list[Order]
+    rejected: list[Rejected]
+    positions: list[tuple[int, datetime]]
+    size: int
+    """Records the API returned, parsed or not."""
+
+
+def _position(raw: Any) -> tuple[int, datetime] | None:
+    try:
+        found = _Position.model_validate(raw)
+    except (ValidationError, ValueError):
+        return None
+    return found.id, found.date_modified
+
+
+def _own_id(raw: Any) -> int | None:
+    found = _position(raw)
+    return found[0] if found is not None else None
+
+
+def decode_order_page(items: Sequence[Any]) -> OrderPage:
+    """Decode a page of V2 orders in one pass; when any record fails, decode each one alone
+    (`decode_each`) so only the malformed orders are set aside and the rest go on."""
+    try:
+        orders = _ORDER_LIST.validate_python(items)
+    except ValidationError:
+        orders, rejected = decode_each(Order, items, RejectedStream.V2_ORDER, order_of=_own_id)
+        positions = [found for found in map(_position, items) if found is not None]
+        return OrderPage(orders, rejected, positions, len(items))
+    return OrderPage(orders, [], [(order.id, order.date_modified) for order in orders], len(items))
 
 
 def _object(response: ApiResponse) -> dict[str, Any]:
@@ -88,7 +141,22 @@ class OrdersApi:
         body = await self._get(
             "/orders", "v2.orders.list", {**v2_query(filters), "page": page, "limit": limit}
         )
-        return [parse(Order, item, "v2.orders.list") for item in _items(body)]
+        items = _items(body)
+        try:
+            return _ORDER_LIST.validate_python(items)
+        except (ValidationError, ValueError):
+            # Name the malformed order as the client's own error, not a validation traceback.
+            return [parse(Order, item, "v2.orders.list") for item in items]
+
+    async def checked_page(
+        self, filters: Mapping[str, Any] | None = None, *, page: int = 1, limit: int = 50
+    ) -> OrderPage:
+        """One page of orders like `page`, where a malformed order is set aside as `Rejected`
+        instead of failing the page."""
+        body = await self._get(
+            "/orders", "v2.orders.list", {**v2_query(filters), "page": page, "limit": limit}
+        )
+        return decode_order_page(_items(body))
 
     async def count(self, filters: Mapping[str, Any] | None = None) -> OrderCount:
         """How many orders match, in total and per status."""

@@ -6,7 +6,8 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import CTE, Select, Table, Update, bindparam, update
+from psycopg import sql as pg_sql
+from sqlalchemy import CTE, Select, Table, Update, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
@@ -17,36 +18,67 @@ INSERT_CHUNK = 500
 """Rows per multi-row INSERT; keeps SQLite under its bound-parameter limit."""
 
 
+def ignoring_conflicts(conn: AsyncConnection, table: Table, conflict: Sequence[str]) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) DO NOTHING` for the connection's backend, without
+    values: execute it with a list of rows (executemany), whose compiled form is cached."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+
+
+def upserting(
+    conn: AsyncConnection, table: Table, conflict: Sequence[str], updated: Sequence[str]
+) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) DO UPDATE SET` each of `updated` to the new row's
+    value, for the connection's backend; execute it with the rows (cached like any insert)."""
+    if conn.dialect.name == "postgresql":
+        pg = postgresql.insert(table)
+        return pg.on_conflict_do_update(
+            index_elements=list(conflict), set_={name: pg.excluded[name] for name in updated}
+        )
+    lite = sqlite.insert(table)
+    return lite.on_conflict_do_update(
+        index_elements=list(conflict), set_={name: lite.excluded[name] for name in updated}
+    )
+
+
 def insert_ignoring_conflicts(
     conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]
 ) -> Insert:
     """`INSERT ... ON CONFLICT (conflict) DO NOTHING` for the connection's backend."""
-    if conn.dialect.name == "postgresql":
-        return (
-            postgresql.insert(table)
-            .values(list(rows))
-            .on_conflict_do_nothing(index_elements=list(conflict))
-        )
-    return (
-        sqlite.insert(table)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=list(conflict))
+    return ignoring_conflicts(conn, table, conflict).values(list(rows))
+
+
+async def insert_rows(
+    conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert `rows` (all with the same columns) in one go: `COPY ... FROM STDIN` on PostgreSQL
+    (one stream instead of a statement per row), executemany elsewhere. Values go through each
+    column's own bind processing, so they are stored exactly as an INSERT would store them."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        await conn.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    dialect = conn.dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    statement = pg_sql.SQL("COPY {} ({}) FROM STDIN").format(
+        pg_sql.Identifier(table.name), pg_sql.SQL(", ").join(map(pg_sql.Identifier, columns))
     )
-
-
-def chunks(items: Sequence[T], size: int = INSERT_CHUNK) -> list[Sequence[T]]:
-    """`items` cut into consecutive slices of at most `size`."""
-    return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-def locked_candidates(conn: AsyncConnection, candidates: Select[Any], name: str) -> CTE:
-    """`candidates` (a `FOR UPDATE SKIP LOCKED ... LIMIT n` id query) as a CTE evaluated once.
-
-    PostgreSQL may re-run a LIMIT subquery inside `IN (...)` during the join and so lock and
-    return more than `n` rows; a MATERIALIZED CTE is computed exactly once.
-    """
-    picked = candidates.cte(name)
-    return picked.prefix_with("MATERIALIZED") if conn.dialect.name == "postgresql" else picked
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            await copy.write_row(
+                [
+                    process(row[name]) if process is not None else row[name]
+                    for name, process in zip(columns, processors, strict=True)
+                ]
+            )
 
 
 @functools.cache
@@ -77,16 +109,16 @@ async def update_many(
     )
 
 
-@functools.cache
-def _insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...]) -> Insert:
-    statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    return statement.on_conflict_do_nothing(index_elements=list(conflict))
+def chunks(items: Sequence[T], size: int = INSERT_CHUNK) -> list[Sequence[T]]:
+    """`items` cut into consecutive slices of at most `size`."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-def insert_many_ignoring_conflicts(
-    conn: AsyncConnection, table: Table, conflict: Sequence[str]
-) -> Insert:
-    """`INSERT ... ON CONFLICT (conflict) DO NOTHING` without values, for executemany: one
-    cached statement whatever the number of rows (`insert_ignoring_conflicts` renders the
-    rows into the statement, which SQLAlchemy compiles anew each time)."""
-    return _insert_ignoring(conn.dialect.name, table, tuple(conflict))
+def locked_candidates(conn: AsyncConnection, candidates: Select[Any], name: str) -> CTE:
+    """`candidates` (a `FOR UPDATE SKIP LOCKED ... LIMIT n` id query) as a CTE evaluated once.
+
+    PostgreSQL may re-run a LIMIT subquery inside `IN (...)` during the join and so lock and
+    return more than `n` rows; a MATERIALIZED CTE is computed exactly once.
+    """
+    picked = candidates.cte(name)
+    return picked.prefix_with("MATERIALIZED") if conn.dialect.name == "postgresql" else picked

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from b2bsync.store._sql import insert_ignoring_conflicts
+from b2bsync.store._sql import upserting
 from b2bsync.store.schema import checkpoints
 
 
@@ -61,17 +61,9 @@ class CheckpointRepository:
             "cursor": dict(cursor) if cursor is not None else None,
             "updated_at": now,
         }
-        inserted = await self._conn.execute(
-            insert_ignoring_conflicts(
-                self._conn,
-                checkpoints,
-                [{"store": store, "stream": stream, **values}],
-                ("store", "stream"),
-            ).returning(checkpoints.c.store)
+        await self._conn.execute(
+            upserting(
+                self._conn, checkpoints, ("store", "stream"), ("watermark", "cursor", "updated_at")
+            ),
+            {"store": store, "stream": stream, **values},
         )
-        if inserted.first() is None:
-            await self._conn.execute(
-                update(checkpoints)
-                .where(checkpoints.c.store == store, checkpoints.c.stream == stream)
-                .values(**values)
-            )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -32,6 +33,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another one before failing."""
 
 _READONLY = "b2bsync_readonly"
+
+_PG_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+"""psycopg prepares a statement on its fifth run; PostgreSQL would then switch to a generic
+plan costed on the table as it was (near empty on a cold start) and keep scanning by `store`
+alone for primary-key lookups as the ledger grows. Custom plans see each lookup's values."""
 MIGRATIONS = "b2bsync.store:migrations"
 
 
@@ -65,20 +71,35 @@ def display_url(url: str) -> str:
         return url
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns written by orjson (several a row: records, payloads, drafts); integer keys
+    become strings, as `json.dumps` makes them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for a `sqlite:///` or `postgresql://` URL.
 
     SQLite gets WAL (readers do not block the writer), foreign keys, a busy timeout, and
     `BEGIN IMMEDIATE` for write transactions: a writer takes the write lock up front, so two
     writers queue instead of failing on a stale snapshot.
+    PostgreSQL connections always plan each statement for its values (`_PG_OPTIONS`).
     Raises `UnsupportedDatabaseURL` naming the scheme for anything else.
     """
     async_url = _async_url(url)
     if async_url.get_backend_name() != "sqlite":
-        return create_async_engine(async_url, pool_pre_ping=True)
+        return create_async_engine(
+            async_url,
+            pool_pre_ping=True,
+            connect_args={"options": _PG_OPTIONS},
+            json_serializer=_json_text,
+            json_deserializer=orjson.loads,
+        )
     assert async_url.database is not None
     Path(async_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(async_url)
+    engine = create_async_engine(
+        async_url, json_serializer=_json_text, json_deserializer=orjson.loads
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Row,
     RowMapping,
     and_,
+    bindparam,
     func,
     insert,
     literal_column,
@@ -28,6 +29,7 @@ from b2bsync.domain.fingerprint import strip_writeback_lines
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import OrderRecord
 from b2bsync.domain.sync_state import SyncState
+from b2bsync.store._sql import insert_rows
 from b2bsync.store.errors import LedgerError
 from b2bsync.store.events import OrderEvent
 from b2bsync.store.outbox import OutboxRow, outbox_row
@@ -116,6 +118,72 @@ class OrderSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class CurrentRow:
+    """What deciding a new read of an order needs of its ledger row, kept as stored (the
+    record as JSON, never parsed: comparing and versioning work on the JSON)."""
+
+    order_id: int
+    order_type: OrderType | None
+    sync_state: SyncState
+    version: int
+    date_modified: datetime
+    content_hash: str | None
+    record: Mapping[str, Any] | None
+    classification_source: SignalSource | None
+    classification_reason: str | None
+    signals: Mapping[str, Any]
+    """The `signals` column: the non-None `Signals` fields by name."""
+    signals_seen_at: Mapping[str, str]
+    pending_since: datetime | None
+    check_attempts: int
+    classification_deadline: datetime | None
+
+    @property
+    def known_signals(self) -> Signals:
+        """The stored signals as `Signals`."""
+        return Signals(
+            metafield_value=self.signals.get("metafield_value"),
+            b2b_is_invoice_order=self.signals.get("b2b_is_invoice_order"),
+            lines_are_payment_product=self.signals.get("lines_are_payment_product"),
+        )
+
+
+def _current_row(m: RowMapping) -> CurrentRow:
+    return CurrentRow(
+        order_id=m["order_id"],
+        order_type=OrderType(m["order_type"]) if m["order_type"] else None,
+        sync_state=SyncState(m["sync_state"]),
+        version=m["version"],
+        date_modified=m["date_modified"],
+        content_hash=m["content_hash"],
+        record=m["record"],
+        classification_source=(
+            SignalSource(m["classification_source"]) if m["classification_source"] else None
+        ),
+        classification_reason=m["classification_reason"],
+        signals=m["signals"] or {},
+        signals_seen_at=m["signals_seen_at"] or {},
+        pending_since=m["pending_since"],
+        check_attempts=m["check_attempts"],
+        classification_deadline=m["classification_deadline"],
+    )
+
+
+@dataclass(slots=True)
+class PageWrites:
+    """A page's ledger writes as rows, applied by `LedgerRepository.write_page` with one
+    statement per table and shape (executemany, whose compiled form SQLAlchemy caches)."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    """New `orders` rows, all with the same columns."""
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    """Changed `orders` columns, each with `store` and `order_id` naming its row."""
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """`order_events` rows, each order's in the order they happened."""
+
+
+@dataclass(frozen=True, slots=True)
 class VersionEntry:
     version: int
     order_type: OrderType
@@ -190,10 +258,11 @@ def _signals_json(signals: Signals) -> dict[str, Any]:
     }
 
 
-def _merge_signals(
+def merge_signals(
     stored: Mapping[str, Any], seen_at: Mapping[str, str], signals: Signals | None, now: datetime
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Newest value of each signal wins; the time it was first seen is kept."""
+    """The `signals` and `signals_seen_at` columns after seeing `signals`: newest value of each
+    signal wins; the time it was first seen is kept."""
     merged = dict(stored)
     stamps = dict(seen_at)
     for name, value in _signals_json(signals or Signals()).items():
@@ -305,6 +374,43 @@ class LedgerRepository:
         )
         return {entry.order_id: entry for entry in map(_entry, result)}
 
+    async def current_rows(self, store: str, order_ids: Iterable[int]) -> dict[int, CurrentRow]:
+        """The rows of those orders that the ledger has, locked for this transaction.
+
+        FOR UPDATE (PostgreSQL; SQLite's write transactions are serial) keeps two writers of
+        one order in line; rows are read in key order so two writers lock in the same order.
+        """
+        ids = sorted(set(order_ids))
+        if not ids:
+            return {}
+        result = await self._conn.execute(
+            select(orders)
+            .where(orders.c.store == store, orders.c.order_id.in_(ids))
+            .order_by(orders.c.order_id)
+            .with_for_update()
+        )
+        return {row.order_id: _current_row(row._mapping) for row in result}
+
+    async def write_page(self, writes: PageWrites) -> None:
+        """Apply a page's writes: new rows, changed rows, versions, then events."""
+        await insert_rows(self._conn, orders, writes.inserts)
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in writes.updates:
+            values = dict(row)
+            # Keys of the WHERE clause may not share a name with a SET column.
+            keys = {"key_store": values.pop("store"), "key_order_id": values.pop("order_id")}
+            shapes.setdefault(tuple(values), []).append({**keys, **values})
+        for rows in shapes.values():
+            await self._conn.execute(
+                update(orders).where(
+                    orders.c.store == bindparam("key_store"),
+                    orders.c.order_id == bindparam("key_order_id"),
+                ),
+                rows,
+            )
+        await insert_rows(self._conn, order_versions, writes.versions)
+        await insert_rows(self._conn, order_events, writes.events)
+
     async def _locked(self, store: str, order_id: int) -> Row[Any] | None:
         # FOR UPDATE keeps two writers of one order in line on PostgreSQL; SQLite's write
         # transactions (BEGIN IMMEDIATE) are serial anyway and the clause is not rendered there.
@@ -345,7 +451,7 @@ class LedgerRepository:
             m = current._mapping
             if record.date_modified < m["date_modified"]:
                 return None
-            merged, stamps = _merge_signals(m["signals"], m["signals_seen_at"], signals, now)
+            merged, stamps = merge_signals(m["signals"], m["signals_seen_at"], signals, now)
             if m["content_hash"] == content_hash:
                 await self._conn.execute(
                     update(orders)
@@ -371,7 +477,7 @@ class LedgerRepository:
             version = 1
             changed = None
             reclassified = True
-            merged, stamps = _merge_signals({}, {}, signals, now)
+            merged, stamps = merge_signals({}, {}, signals, now)
         values: dict[str, Any] = {
             "order_type": classification.order_type.value,
             "sync_state": SyncState.READY.value,
@@ -484,7 +590,7 @@ class LedgerRepository:
             "updated_at": now,
         }
         if current is None:
-            merged, stamps = _merge_signals({}, {}, signals, now)
+            merged, stamps = merge_signals({}, {}, signals, now)
             await self._conn.execute(
                 insert(orders).values(
                     store=store,
@@ -519,7 +625,7 @@ class LedgerRepository:
                     f"order {store}:{observed.order_id} has version {m['version']}; "
                     "a classified order is never pending again"
                 )
-            merged, stamps = _merge_signals(m["signals"], m["signals_seen_at"], signals, now)
+            merged, stamps = merge_signals(m["signals"], m["signals_seen_at"], signals, now)
             await self._conn.execute(
                 update(orders)
                 .where(orders.c.store == store, orders.c.order_id == observed.order_id)

@@ -14,12 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.delivery import Delivery, Outcome
 from b2bsync.domain.sync_state import SyncState
-from b2bsync.store._sql import (
-    chunks,
-    insert_many_ignoring_conflicts,
-    locked_candidates,
-    update_many,
-)
+from b2bsync.store._sql import chunks, ignoring_conflicts, locked_candidates, update_many
 from b2bsync.store.errors import StoreError
 from b2bsync.store.events import OrderEvent
 from b2bsync.store.schema import delivery_attempts, order_events, orders, outbox
@@ -248,9 +243,9 @@ class OutboxRepository:
         if not rows:
             return 0
         result = await self._conn.execute(
-            insert_many_ignoring_conflicts(
-                self._conn, outbox, ("destination", "idempotency_key")
-            ).returning(outbox.c.id),
+            ignoring_conflicts(self._conn, outbox, ("destination", "idempotency_key")).returning(
+                outbox.c.id
+            ),
             rows,
         )
         return len(result.all())

@@ -9,12 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.records import OrderRecord
-from b2bsync.store._sql import chunks, insert_ignoring_conflicts
+from b2bsync.store._sql import chunks, ignoring_conflicts
 from b2bsync.store.ledger import Page
 from b2bsync.store.schema import companies, invoice_payments, invoices, order_drafts, order_signals
 
@@ -267,23 +267,39 @@ class SignalRepository:
         }
         changed: set[int] = set()
         new_rows = []
+        changed_rows = []
         for ident, values in rows.items():
             old = existing.get(ident)
             if old is None:
                 new_rows.append({"store": store, key: ident, **values, stamp: now})
                 changed.add(ident)
             elif _content(old, compared) != _content(values, compared):
-                await self._conn.execute(
-                    update(table)
-                    .where(table.c.store == store, table.c[key] == ident)
-                    .values(**values, **{stamp: now})
-                )
+                changed_rows.append({"key_store": store, "key_ident": ident, **values, stamp: now})
                 changed.add(ident)
-        for chunk in chunks(new_rows):
-            await self._conn.execute(
-                insert_ignoring_conflicts(self._conn, table, chunk, ("store", key))
-            )
+        await self._write(table, key, new_rows, changed_rows)
         return changed
+
+    async def _write(
+        self,
+        table: Table,
+        key: str,
+        new_rows: Sequence[dict[str, Any]],
+        changed_rows: Sequence[dict[str, Any]],
+    ) -> None:
+        """Insert `new_rows` and update `changed_rows` (keyed by `key_store`, `key_ident`),
+        one executemany each: SQLAlchemy caches their compiled statements."""
+        if changed_rows:
+            await self._conn.execute(
+                update(table).where(
+                    table.c.store == bindparam("key_store"),
+                    table.c[key] == bindparam("key_ident"),
+                ),
+                list(changed_rows),
+            )
+        if new_rows:
+            await self._conn.execute(
+                ignoring_conflicts(self._conn, table, ("store", key)), list(new_rows)
+            )
 
     async def signals(self, store: str, order_ids: Iterable[int]) -> dict[int, OrderSignalRow]:
         """Cached signals of those orders that have any, by order id."""
@@ -521,6 +537,7 @@ class SignalRepository:
             for row in await self._select_in(order_drafts, order_drafts.c.order_id, store, latest)
         }
         new_rows = []
+        changed_rows = []
         for ident, draft in latest.items():
             values = {
                 "draft": draft.model_dump(mode="json"),
@@ -530,15 +547,8 @@ class SignalRepository:
             if ident not in existing:
                 new_rows.append({"store": store, "order_id": ident, **values})
             elif draft.date_modified >= existing[ident]:
-                await self._conn.execute(
-                    update(order_drafts)
-                    .where(order_drafts.c.store == store, order_drafts.c.order_id == ident)
-                    .values(**values)
-                )
-        for chunk in chunks(new_rows):
-            await self._conn.execute(
-                insert_ignoring_conflicts(self._conn, order_drafts, chunk, ("store", "order_id"))
-            )
+                changed_rows.append({"key_store": store, "key_ident": ident, **values})
+        await self._write(order_drafts, "order_id", new_rows, changed_rows)
 
     async def drafts(self, store: str, order_ids: Iterable[int]) -> dict[int, OrderRecord]:
         """The stored drafts of those orders that have one, by order id."""

@@ -9,44 +9,42 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from b2bsync.bigcommerce.models.orders import Order
-from b2bsync.domain.classification import (
-    Classification,
-    Signals,
-    SignalSource,
-    classify,
-    classify_after_deadline,
-)
-from b2bsync.domain.delivery import Delivery, delivery_kind, idempotency_key
-from b2bsync.domain.fingerprint import content_hash
 from b2bsync.domain.origin import OrderOrigin
 from b2bsync.domain.records import OrderRecord
+from b2bsync.domain.rejects import Rejected, RejectedStream
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.store.database import Transaction
 from b2bsync.store.events import OrderEvent
-from b2bsync.store.ledger import LedgerEntry
+from b2bsync.store.ledger import PageWrites, SeenVia
 from b2bsync.store.writebacks import WritebackLog
+from b2bsync.sync import decide
 from b2bsync.sync.context import SyncContext
-from b2bsync.sync.mapping import (
-    compose,
-    draft_from_order,
-    lines_are_payment_product,
-    observed,
-    signals_for,
+from b2bsync.sync.decide import (
+    INCOMPLETE_STATUS,
+    Decision,
+    DecisionPolicy,
+    Held,
+    NewVersion,
+    Pending,
+    PendingEnd,
+    Unchanged,
+    VersionEnd,
 )
+from b2bsync.sync.mapping import draft_from_order
 
 __all__ = [
     "INCOMPLETE_STATUS",
     "ProcessSummary",
+    "decision_policy",
+    "page_writes",
     "process_changes",
     "process_drafts",
     "process_page",
     "recheck_delay",
 ]
-
-INCOMPLETE_STATUS = 0
-"""Status 0 (Incomplete): an abandoned checkout; tracked, never delivered."""
 
 
 @dataclass(slots=True)
@@ -64,6 +62,8 @@ class ProcessSummary:
     """Announced orders without a stored draft (never read from V2 yet)."""
     other_channel: int = 0
     """Versions of orders from a channel the store does not deliver (kept as `skipped`)."""
+    quarantined: int = 0
+    """Orders whose V2 record could not be parsed (kept in quarantine, the page went on)."""
 
     def add(self, other: ProcessSummary) -> None:
         """Accumulate `other` into this summary."""
@@ -73,58 +73,275 @@ class ProcessSummary:
 
 def recheck_delay(ctx: SyncContext, checks_so_far: int) -> timedelta:
     """Backoff between classification re-checks: doubling from the base up to the cap."""
-    base = ctx.settings.recheck_base.total_seconds()
-    cap = ctx.settings.recheck_cap.total_seconds()
-    return timedelta(seconds=min(cap, base * 2 ** min(checks_so_far, 32)))
+    return decide.recheck_delay(ctx.settings.recheck_base, ctx.settings.recheck_cap, checks_so_far)
 
 
-def _kept(entry: LedgerEntry | None) -> Classification | None:
-    """An already versioned order keeps its classification when no signal is left to say so
-    (it came from the policy, or from a check whose result the ledger remembers)."""
-    if entry is None or entry.version == 0 or entry.order_type is None:
-        return None
-    return Classification(
-        entry.order_type,
-        entry.classification_source or SignalSource.POLICY,
-        entry.classification_reason or "kept from the previous version",
-    )
-
-
-async def _enqueue(
-    ctx: SyncContext, tx: Transaction, record: OrderRecord, version: int, now: datetime
-) -> int:
-    delivery = Delivery(
-        idempotency_key=idempotency_key(ctx.store, record.order_id, version),
+def decision_policy(ctx: SyncContext, payment_product_id: int | None = None) -> DecisionPolicy:
+    """What `decide` needs of the context."""
+    return DecisionPolicy(
         store=ctx.store,
-        order_id=record.order_id,
-        version=version,
-        kind=delivery_kind(record.order_type),
-        record=record,
+        classification_deadline=ctx.settings.classification_deadline,
+        policy=ctx.settings.policy,
+        recheck_base=ctx.settings.recheck_base,
+        recheck_cap=ctx.settings.recheck_cap,
+        routes=tuple((configured.name, configured.route) for configured in ctx.destinations),
+        channels=ctx.channels,
+        payment_product_id=payment_product_id,
     )
-    rows = [
-        (configured.name, delivery)
-        for configured in ctx.destinations
-        if configured.route.accepts(record)
-    ]
-    if not rows:
-        # No destination wants it: its state follows earlier rows, or `skipped` without any.
-        await tx.outbox.refresh_order_state(ctx.store, record.order_id, now)
-        return 0
-    return await tx.outbox.enqueue(rows, now)
 
 
-async def _skip(
-    ctx: SyncContext, tx: Transaction, order_id: int, now: datetime, reason: str
-) -> None:
-    """Keep the order in the ledger as `skipped`, never delivered, saying why."""
-    await tx.ledger.set_state(
-        ctx.store,
-        order_id,
-        SyncState.SKIPPED,
-        now,
-        event=OrderEvent.SKIPPED,
-        detail={"reason": reason},
+def _event(
+    store: str, order_id: int, event: OrderEvent, now: datetime, detail: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "store": store,
+        "order_id": order_id,
+        "at": now,
+        "event": event.value,
+        "destination": None,
+        "detail": detail,
+    }
+
+
+def _pending_rows(store: str, found: Pending, now: datetime, writes: PageWrites) -> None:
+    seen = found.observed
+    state = {
+        PendingEnd.WAITING: SyncState.PENDING_CLASSIFICATION,
+        PendingEnd.HELD: SyncState.HELD,
+        PendingEnd.INCOMPLETE: SyncState.SKIPPED,
+    }[found.end]
+    values: dict[str, Any] = {
+        "store": store,
+        "order_id": seen.order_id,
+        "sync_state": state.value,
+        "status_id": seen.status_id,
+        "status": seen.status,
+        "company_id": seen.company_id,
+        "po_number": seen.po_number,
+        "invoice_ids": list(seen.invoice_ids),
+        "is_archived": seen.is_archived,
+        "date_created": seen.date_created,
+        "date_modified": seen.date_modified,
+        "next_check_at": found.next_check_at,
+        "updated_at": now,
+        "signals": found.signals,
+        "signals_seen_at": found.signals_seen_at,
+        "pending_since": found.pending_since,
+        "check_attempts": found.check_attempts,
+        "classification_deadline": found.deadline,
+    }
+    if found.new:
+        writes.inserts.append(
+            {
+                **values,
+                "order_type": None,
+                "version": 0,
+                "content_hash": None,
+                "record": None,
+                "classification_source": None,
+                "classification_reason": None,
+                "first_seen_via": SeenVia.POLL.value,
+                "created_at": now,
+            }
+        )
+        writes.events.append(
+            _event(
+                store,
+                seen.order_id,
+                OrderEvent.SEEN,
+                now,
+                {"via": SeenVia.POLL.value, "sync_state": SyncState.PENDING_CLASSIFICATION.value},
+            )
+        )
+    else:
+        writes.updates.append(values)
+    if found.end is PendingEnd.HELD:
+        writes.events.append(
+            _event(store, seen.order_id, OrderEvent.HELD, now, {"reason": decide.HELD_REASON})
+        )
+    elif found.end is PendingEnd.INCOMPLETE:
+        writes.events.append(
+            _event(
+                store,
+                seen.order_id,
+                OrderEvent.SKIPPED,
+                now,
+                {"sync_state": SyncState.SKIPPED.value, "reason": decide.INCOMPLETE_REASON},
+            )
+        )
+
+
+def _unrouted(found: NewVersion) -> bool:
+    return found.end is VersionEnd.INCOMPLETE or (
+        found.end is VersionEnd.DELIVER and not found.deliveries
     )
+
+
+def _unrouted_new(found: NewVersion) -> bool:
+    return found.new and _unrouted(found)
+
+
+def _version_rows(store: str, found: NewVersion, now: datetime, writes: PageWrites) -> None:
+    record = found.record
+    classification = found.classification
+    changed = list(found.changed_fields) if found.changed_fields is not None else None
+    skipped = found.end is VersionEnd.OTHER_CHANNEL
+    # A new order no destination gets has no outbox rows for its state to follow: `skipped`.
+    state = SyncState.SKIPPED if skipped or _unrouted_new(found) else SyncState.READY
+    values: dict[str, Any] = {
+        "store": store,
+        "order_id": record.order_id,
+        "order_type": classification.order_type.value,
+        "sync_state": state.value,
+        "status_id": record.status_id,
+        "status": record.status,
+        "company_id": record.b2b.company_id if record.b2b else None,
+        "po_number": record.b2b.po_number if record.b2b else "",
+        "invoice_ids": [link.invoice_id for link in record.invoices],
+        "is_archived": record.is_archived,
+        "date_created": record.date_created,
+        "date_modified": record.date_modified,
+        "version": found.version,
+        "content_hash": found.content_hash,
+        "record": found.body,
+        "classification_source": classification.source.value,
+        "classification_reason": classification.reason,
+        "signals": found.signals,
+        "signals_seen_at": found.signals_seen_at,
+        "pending_since": None,
+        "next_check_at": None,
+        "classification_deadline": None,
+        "updated_at": now,
+    }
+    if found.new:
+        writes.inserts.append(
+            {
+                **values,
+                "check_attempts": 0,
+                "first_seen_via": SeenVia.POLL.value,
+                "created_at": now,
+            }
+        )
+        writes.events.append(
+            _event(store, record.order_id, OrderEvent.SEEN, now, {"via": SeenVia.POLL.value})
+        )
+    else:
+        writes.updates.append(values)
+    writes.versions.append(
+        {
+            "store": store,
+            "order_id": record.order_id,
+            "version": found.version,
+            "order_type": classification.order_type.value,
+            "content_hash": found.content_hash,
+            "record": found.body,
+            "changed_fields": changed,
+            "created_at": now,
+        }
+    )
+    if found.reclassified:
+        writes.events.append(
+            _event(
+                store,
+                record.order_id,
+                OrderEvent.CLASSIFIED,
+                now,
+                {
+                    "order_type": classification.order_type.value,
+                    "source": classification.source.value,
+                    "reason": classification.reason,
+                },
+            )
+        )
+    writes.events.append(
+        _event(
+            store,
+            record.order_id,
+            OrderEvent.VERSIONED,
+            now,
+            {
+                "version": found.version,
+                "content_hash": found.content_hash,
+                "changed_fields": changed,
+            },
+        )
+    )
+    if skipped:
+        writes.events.append(
+            _event(
+                store,
+                record.order_id,
+                OrderEvent.SKIPPED,
+                now,
+                {
+                    "sync_state": SyncState.SKIPPED.value,
+                    "reason": f"channel {record.channel_id} is not among the store's channels",
+                },
+            )
+        )
+
+
+def page_writes(store: str, decisions: Iterable[Decision], now: datetime) -> PageWrites:
+    """The ledger rows that carry out `decisions` (what the old per-order calls wrote)."""
+    writes = PageWrites()
+    for found in decisions:
+        if isinstance(found, Unchanged):
+            if found.refreshed is not None:
+                record = found.refreshed
+                writes.updates.append(
+                    {
+                        "store": store,
+                        "order_id": record.order_id,
+                        "status_id": record.status_id,
+                        "status": record.status,
+                        "date_modified": record.date_modified,
+                        "is_archived": record.is_archived,
+                        "signals": found.signals,
+                        "signals_seen_at": found.signals_seen_at,
+                        "updated_at": now,
+                    }
+                )
+        elif isinstance(found, Pending):
+            _pending_rows(store, found, now, writes)
+        elif isinstance(found, NewVersion):
+            _version_rows(store, found, now, writes)
+    return writes
+
+
+def _distinct_runs(drafts: Sequence[OrderRecord]) -> list[Sequence[OrderRecord]]:
+    """`drafts` cut where an order repeats, so each run decides from rows written before it."""
+    runs: list[Sequence[OrderRecord]] = []
+    start = 0
+    seen: set[int] = set()
+    for index, draft in enumerate(drafts):
+        if draft.order_id in seen:
+            runs.append(drafts[start:index])
+            start = index
+            seen = set()
+        seen.add(draft.order_id)
+    runs.append(drafts[start:])
+    return runs
+
+
+def _count(summary: ProcessSummary, decisions: Iterable[Decision]) -> None:
+    for found in decisions:
+        if isinstance(found, Unchanged):
+            summary.unchanged += 1
+        elif isinstance(found, Held):
+            summary.held += 1
+        elif isinstance(found, Pending):
+            if found.end is PendingEnd.HELD:
+                summary.held += 1
+            elif found.end is PendingEnd.INCOMPLETE:
+                summary.incomplete += 1
+            else:
+                summary.pending += 1
+        else:
+            summary.versions += 1
+            if found.end is VersionEnd.INCOMPLETE:
+                summary.incomplete += 1
+            elif found.end is VersionEnd.OTHER_CHANNEL:
+                summary.other_channel += 1
 
 
 async def process_drafts(
@@ -135,79 +352,29 @@ async def process_drafts(
     *,
     payment_product_id: int | None = None,
 ) -> ProcessSummary:
-    """Classify, version and queue each draft from the cached signals.
+    """Classify, version and queue each draft from the cached signals (`sync.decide`).
 
-    An order without a signal waits (`pending_classification`, re-checked with backoff) until
-    its deadline, then the policy decides; an invoice payment is therefore never delivered as
-    an online order. `payment_product_id` (from `/ip/config`) adds the payment-product signal.
+    The page's ledger rows and signals are read in a few statements, decided without I/O, and
+    written back as one set: one statement per table, in the caller's transaction.
+    `payment_product_id` (from `/ip/config`) adds the payment-product signal.
     """
     summary = ProcessSummary(seen=len(drafts))
-    ids = [draft.order_id for draft in drafts]
-    entries = await tx.ledger.current(ctx.store, ids)
-    bundles = await tx.signals.bundles(ctx.store, ids)
-    for draft in drafts:
-        entry = entries.get(draft.order_id)
-        bundle = bundles[draft.order_id]
-        product = (
-            lines_are_payment_product(draft, payment_product_id)
-            if payment_product_id is not None
-            else None
-        )
-        signals = signals_for(bundle, entry.signals if entry else Signals(), product)
-        classification = classify(signals) or _kept(entry)
-        incomplete = draft.status_id == INCOMPLETE_STATUS
-        if classification is None:
-            deadline = (
-                entry.classification_deadline
-                if entry is not None and entry.classification_deadline is not None
-                else now + ctx.settings.classification_deadline
-            )
-            passed = not incomplete and deadline <= now
-            classification = classify_after_deadline(ctx.settings.policy) if passed else None
-            if classification is None:
-                if entry is not None and entry.sync_state is SyncState.HELD:
-                    summary.held += 1
-                    continue
-                checks = entry.check_attempts if entry is not None else 0
-                await tx.ledger.mark_pending(
-                    ctx.store,
-                    observed(draft, bundle),
-                    signals,
-                    now,
-                    next_check_at=now + recheck_delay(ctx, checks),
-                    deadline=deadline,
-                )
-                if passed:
-                    await tx.ledger.mark_held(
-                        ctx.store, draft.order_id, now, "no signal before the deadline"
-                    )
-                    summary.held += 1
-                elif incomplete:
-                    await _skip(
-                        ctx, tx, draft.order_id, now, "status 0 (Incomplete) is never delivered"
-                    )
-                    summary.incomplete += 1
-                else:
-                    summary.pending += 1
-                continue
-        record = compose(draft, bundle, classification.order_type)
-        version = await tx.ledger.append_version(
-            ctx.store, record, content_hash(record), classification, now, signals=signals
-        )
-        if version is None:
-            summary.unchanged += 1
-            continue
-        summary.versions += 1
-        if incomplete:
-            await tx.outbox.refresh_order_state(ctx.store, record.order_id, now)
-            summary.incomplete += 1
-            continue
-        if ctx.channels is not None and record.channel_id not in ctx.channels:
-            reason = f"channel {record.channel_id} is not among the store's channels"
-            await _skip(ctx, tx, record.order_id, now, reason)
-            summary.other_channel += 1
-            continue
-        summary.enqueued += await _enqueue(ctx, tx, record, version, now)
+    policy = decision_policy(ctx, payment_product_id)
+    for run in _distinct_runs(drafts):
+        ids = [draft.order_id for draft in run]
+        rows = await tx.ledger.current_rows(ctx.store, ids)
+        bundles = await tx.signals.bundles(ctx.store, ids)
+        decisions = decide.decide(run, rows, bundles, now, policy)
+        await tx.ledger.write_page(page_writes(ctx.store, decisions, now))
+        versions = [found for found in decisions if isinstance(found, NewVersion)]
+        deliveries = [pair for found in versions for pair in found.deliveries]
+        if deliveries:
+            summary.enqueued += await tx.outbox.enqueue(deliveries, now)
+        for found in versions:
+            # Known orders' versions no destination gets: their state follows earlier rows.
+            if _unrouted(found) and not found.new:
+                await tx.outbox.refresh_order_state(ctx.store, found.order_id, now)
+        _count(summary, decisions)
     return summary
 
 
@@ -226,12 +393,28 @@ async def _with_push_log(
 
 
 async def process_page(
-    ctx: SyncContext, tx: Transaction, orders: Sequence[Order], now: datetime
+    ctx: SyncContext,
+    tx: Transaction,
+    orders: Sequence[Order],
+    now: datetime,
+    *,
+    rejected: Sequence[Rejected] = (),
 ) -> ProcessSummary:
-    """Map a page of V2 orders to drafts, keep the drafts, and process them."""
+    """Map a page of V2 orders to drafts, keep the drafts, and process them.
+
+    `rejected` are the page's orders that could not be parsed: they go to quarantine while the
+    rest of the page goes on; an order read clean again leaves quarantine.
+    """
     drafts = await _with_push_log(ctx, tx, [draft_from_order(ctx.store, order) for order in orders])
     await tx.signals.put_drafts(ctx.store, drafts, now)
-    return await process_drafts(ctx, tx, drafts, now)
+    await tx.quarantine.put(ctx.store, rejected, now)
+    if orders:
+        await tx.quarantine.release(
+            ctx.store, RejectedStream.V2_ORDER, [str(order.id) for order in orders]
+        )
+    summary = await process_drafts(ctx, tx, drafts, now)
+    summary.quarantined += len(rejected)
+    return summary
 
 
 async def process_changes(

@@ -3,11 +3,13 @@ engine, each page committed together with the advanced watermark (docs/sync-sema
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from b2bsync.bigcommerce.orders import OrderPage
 from b2bsync.domain.watermark import ScanCursor, advance_watermark, scan_lower_bound
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.engine import ProcessSummary, process_changes, process_page
@@ -68,34 +70,59 @@ async def scan_orders(
         else ctx.settings.first_start(now)
     )
     summary = ScanSummary(stream)
-    cursor: ScanCursor | None = ScanCursor(
-        anchor=lower, page_size=ctx.settings.page_size, horizon=now
-    )
-    while cursor is not None:
-        query = cursor.query()
-        filters: dict[str, Any] = {
-            **(extra or {}),
-            **ORDER_INCLUDE,
-            "min_date_modified": query.min_date_modified,
-            "sort": query.sort,
-        }
-        if query.max_date_modified is not None:
-            filters["max_date_modified"] = query.max_date_modified
-        if query.min_id is not None:
-            filters["min_id"] = query.min_id
-        page = await ctx.client.orders.page(filters, page=query.page, limit=ctx.settings.page_size)
-        pairs = [(order.id, order.date_modified) for order in page]
-        fresh_ids = {order_id for order_id, _ in cursor.fresh(pairs)}
-        fresh = [order for order in page if order.id in fresh_ids]
-        async with ctx.db.transaction() as tx:
-            processed.add(await process_page(ctx, tx, fresh, now))
-            watermark = advance_watermark(watermark, [order.date_modified for order in fresh])
-            await tx.checkpoints.put(ctx.store, stream, watermark=watermark, cursor=None, now=now)
-        summary.pages += 1
-        summary.orders += len(fresh_ids - summary.order_ids)
-        summary.order_ids |= fresh_ids
-        cursor = cursor.advance(pairs)
+    first = ScanCursor(anchor=lower, page_size=ctx.settings.page_size, horizon=now)
+    cursor: ScanCursor | None = first
+    # One page ahead: the next page is read while this one is decided and written. Its query
+    # depends only on this page's positions, and the governor still paces every request.
+    ahead: asyncio.Task[OrderPage] | None = asyncio.create_task(_read(ctx, first, extra))
+    try:
+        while cursor is not None and ahead is not None:
+            page = await ahead
+            positions = page.positions
+            if positions and len(positions) < page.size:
+                # A record without a readable id or date still fills its page; repeating a
+                # position read changes neither the newest date nor the ids seen.
+                positions = positions + [positions[-1]] * (page.size - len(positions))
+            following = cursor.advance(positions)
+            ahead = asyncio.create_task(_read(ctx, following, extra)) if following else None
+            # Positions include malformed orders' where readable: the scan and its watermark
+            # move past them (they wait in quarantine), like past any other order of the page.
+            fresh_pairs = cursor.fresh(positions)
+            fresh_ids = {order.id for order in page.orders} & {i for i, _ in fresh_pairs}
+            fresh = [order for order in page.orders if order.id in fresh_ids]
+            async with ctx.db.transaction() as tx:
+                processed.add(await process_page(ctx, tx, fresh, now, rejected=page.rejected))
+                watermark = advance_watermark(watermark, [modified for _, modified in fresh_pairs])
+                await tx.checkpoints.put(
+                    ctx.store, stream, watermark=watermark, cursor=None, now=now
+                )
+            summary.pages += 1
+            summary.orders += len(fresh_ids - summary.order_ids)
+            summary.order_ids |= fresh_ids
+            cursor = following
+    finally:
+        if ahead is not None:
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
     return summary
+
+
+async def _read(ctx: SyncContext, cursor: ScanCursor, extra: Mapping[str, Any] | None) -> OrderPage:
+    """The page `cursor` asks for next."""
+    query = cursor.query()
+    filters: dict[str, Any] = {
+        **(extra or {}),
+        **ORDER_INCLUDE,
+        "min_date_modified": query.min_date_modified,
+        "sort": query.sort,
+    }
+    if query.max_date_modified is not None:
+        filters["max_date_modified"] = query.max_date_modified
+    if query.min_id is not None:
+        filters["min_id"] = query.min_id
+    return await ctx.client.orders.checked_page(
+        filters, page=query.page, limit=ctx.settings.page_size
+    )
 
 
 async def poll_store(ctx: SyncContext, *, archived: bool = True) -> PollSummary:

@@ -245,7 +245,6 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
         return order.bc_order_id, order.updated_at or lower
 
     changed: set[int] = set()
-    stamps: list[datetime] = []
     rejects: list[Rejected] = []
     read = 0
     rejected = 0
@@ -257,14 +256,9 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
             )
             clean = [str(order.bc_order_id) for order in page]
             await _settle(tx, ctx, RejectedStream.B2B_ORDER, rejects, clean, now)
-            stamps.extend(key(order)[1] for order in page)
-            await tx.checkpoints.put(
-                ctx.store,
-                stream,
-                watermark=advance_watermark(watermark, stamps),
-                cursor=None,
-                now=now,
-            )
+            # A running maximum: the page's stamps only need comparing with the newest so far.
+            watermark = advance_watermark(watermark, [key(order)[1] for order in page])
+            await tx.checkpoints.put(ctx.store, stream, watermark=watermark, cursor=None, now=now)
         rejected += len(rejects)
         rejects.clear()
     if rejects:
