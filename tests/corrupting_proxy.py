@@ -33,8 +33,9 @@ _HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "content-en
 @dataclass(frozen=True)
 class Corruption:
     """Spoil the first record of answers whose path matches `path` at its end (a listing, or
-    one record read by id)."""
+    one record read by id); b2bsync must quarantine it as `stream`."""
 
+    name: str
     stream: str
     path: str
     id_field: str
@@ -48,13 +49,28 @@ def _set(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return spoil
 
 
+def _spoil_first_line(record: dict[str, Any]) -> None:
+    """A V2 order that parses, with a malformed line item nested in its consignments."""
+    for consignment in record["consignments"]["shipping"] + record["consignments"]["downloads"]:
+        for line in consignment.get("line_items") or []:
+            if isinstance(line, dict) and "order_id" in line:
+                line["quantity"] = "a dozen"
+                return
+    raise AssertionError("the order has no line item to spoil")
+
+
 CORRUPTIONS = {
-    corruption.stream: corruption
+    corruption.name: corruption
     for corruption in (
         Corruption(
-            "b2b_company", r"/io/companies(/\d+)?", "companyId", _set("companyName", ["x", 1])
+            "b2b_company",
+            "b2b_company",
+            r"/io/companies(/\d+)?",
+            "companyId",
+            _set("companyName", ["x", 1]),
         ),
         Corruption(
+            "b2b_invoice",
             "b2b_invoice",
             r"/io/ip/invoices(/\d+)?",
             "id",
@@ -62,14 +78,25 @@ CORRUPTIONS = {
         ),
         Corruption(
             "b2b_payment",
+            "b2b_payment",
             r"/io/ip/payments(/\d+)?",
             "id",
             _set("total", {"code": "USD", "value": "?"}),
         ),
-        Corruption("b2b_order", r"/io/orders(/\d+)?", "bcOrderId", _set("companyId", "acme")),
         Corruption(
-            "order_metafield", r"/v3/orders/(\d+/)?metafields", "id", _set("value", {"not": "text"})
+            "b2b_order", "b2b_order", r"/io/orders(/\d+)?", "bcOrderId", _set("companyId", "acme")
         ),
+        Corruption(
+            "order_metafield",
+            "order_metafield",
+            r"/v3/orders/(\d+/)?metafields",
+            "id",
+            _set("value", {"not": "text"}),
+        ),
+        Corruption(
+            "v2_order", "v2_order", r"/v2/orders", "id", _set("total_inc_tax", "twelve dollars")
+        ),
+        Corruption("v2_order_line", "v2_order", r"/v2/orders", "id", _spoil_first_line),
     )
 }
 

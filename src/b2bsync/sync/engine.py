@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
+from b2bsync.bigcommerce.decode import rejection
 from b2bsync.bigcommerce.models.orders import Order
 from b2bsync.domain.origin import OrderOrigin
 from b2bsync.domain.records import OrderRecord
@@ -405,16 +408,37 @@ async def process_page(
     `rejected` are the page's orders that could not be parsed: they go to quarantine while the
     rest of the page goes on; an order read clean again leaves quarantine.
     """
-    drafts = await _with_push_log(ctx, tx, [draft_from_order(ctx.store, order) for order in orders])
+    mapped, unmappable = _map_orders(ctx.store, orders)
+    drafts = await _with_push_log(ctx, tx, mapped)
     await tx.signals.put_drafts(ctx.store, drafts, now)
-    await tx.quarantine.put(ctx.store, rejected, now)
-    if orders:
+    await tx.quarantine.put(ctx.store, [*rejected, *unmappable], now)
+    if drafts:
         await tx.quarantine.release(
-            ctx.store, RejectedStream.V2_ORDER, [str(order.id) for order in orders]
+            ctx.store, RejectedStream.V2_ORDER, [str(draft.order_id) for draft in drafts]
         )
     summary = await process_drafts(ctx, tx, drafts, now)
-    summary.quarantined += len(rejected)
+    summary.quarantined += len(rejected) + len(unmappable)
     return summary
+
+
+def _map_orders(store: str, orders: Sequence[Order]) -> tuple[list[OrderRecord], list[Rejected]]:
+    """Drafts of the orders that map, and a `Rejected` for each that does not (a line item or
+    address nested in it that is malformed): it waits in quarantine like an unparsable order."""
+    drafts: list[OrderRecord] = []
+    unmappable: list[Rejected] = []
+    for order in orders:
+        try:
+            drafts.append(draft_from_order(store, order))
+        except (ValidationError, ValueError) as error:
+            unmappable.append(
+                rejection(
+                    RejectedStream.V2_ORDER,
+                    order.model_dump(mode="json"),
+                    error,
+                    order_id=order.id,
+                )
+            )
+    return drafts, unmappable
 
 
 async def process_changes(

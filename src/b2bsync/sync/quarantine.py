@@ -92,8 +92,15 @@ async def _v2_order(ctx: SyncContext, tx: Transaction, order_id: int, now: datet
     )
     if not found:
         raise NotFound(f"order {order_id} is no longer listed")
-    await process_page(ctx, tx, found, now)
+    if (await process_page(ctx, tx, found, now)).quarantined:
+        # It parsed but does not map (a malformed line item): the engine kept it in quarantine
+        # with the reason.
+        raise _StillQuarantined
     return set()
+
+
+class _StillQuarantined(Exception):
+    """The record was read again and the engine set it aside again, with its reason."""
 
 
 _REREAD: dict[RejectedStream, Reread] = {
@@ -159,6 +166,9 @@ async def retry_quarantined(ctx: SyncContext, now: datetime) -> QuarantineRetry:
                 pass
             except BadPayload as error:
                 await tx.quarantine.put(ctx.store, [_still_bad(record, error)], now)
+                report.still_bad += 1
+                continue
+            except _StillQuarantined:
                 report.still_bad += 1
                 continue
             await tx.quarantine.release(ctx.store, record.stream, [record.key])
