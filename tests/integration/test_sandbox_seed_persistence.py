@@ -8,6 +8,7 @@ import json
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -239,6 +240,7 @@ async def test_autosave_writes_only_when_something_changed(tmp_path: Path) -> No
 class Served:
     process: subprocess.Popen[str]
     lines: dict[str, str]
+    printed: list[str]
 
     @property
     def store_api(self) -> str:
@@ -266,6 +268,7 @@ def serve(*args: str) -> Iterator[Served]:
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
     printed: dict[str, str] = {}
+    raw: list[str] = []
     deadline = time.monotonic() + 30
     try:
         while "B2B API" not in printed:
@@ -276,10 +279,11 @@ def serve(*args: str) -> Iterator[Served]:
                 line = lines.get(timeout=min(remaining, 0.5))
             except queue.Empty:
                 continue
+            raw.append(line.strip())
             if ":" in line:
                 key, _, value = line.partition(":")
                 printed.setdefault(key.strip(), value.strip())
-        yield Served(process, printed)
+        yield Served(process, printed, raw)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -357,6 +361,41 @@ def test_bad_options_fail_without_traceback(args: list[str], complaint: str) -> 
     assert result.returncode == 2
     assert complaint in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_serve_prints_export_lines_b2bsync_takes_as_they_are() -> None:
+    with serve("--orders", "5", "--companies", "1") as served:
+        exports = dict(
+            assignment.split("=", 1)
+            for line in served.printed
+            if line.startswith("export ")
+            for assignment in line.removeprefix("export ").split()
+        )
+    base = served.store_api.rsplit("/stores/", 1)[0]
+    assert exports == {
+        "BIGCOMMERCE_STORE_HASH": served.lines["Store hash"],
+        "BIGCOMMERCE_ACCESS_TOKEN": served.token,
+        "BIGCOMMERCE_API_URL": base,
+        "B2B_API_URL": f"{base}/b2b",
+    }
+
+
+def test_a_busy_port_is_named_with_a_way_out() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [B2BSYNC, "sandbox", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "--port 0" in result.stderr
+    assert "Errno" not in result.stderr + result.stdout
 
 
 def test_bad_state_file_is_a_clear_error(tmp_path: Path) -> None:

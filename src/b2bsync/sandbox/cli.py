@@ -1,7 +1,9 @@
 """`b2bsync sandbox serve` and `b2bsync sandbox simulate`."""
 
 import dataclasses
+import errno
 import re
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -179,5 +181,23 @@ def serve(
                 save_world(world, state)
             except OSError as error:
                 raise _fail(f"cannot write state file {state}: {error.strerror}.") from None
+    _check_free(host, port)
     if not serve_world(world, host=host, port=port, state_file=state):
         raise _fail(f"the sandbox could not listen on {host}:{port}.")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Fail with a hint, not uvicorn's bare errno, when the port is taken."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise _fail(
+                    f"port {port} on {host} is already in use (another sandbox or demo?): "
+                    f"pick another with --port {port + 1}, or --port 0 for any free port."
+                ) from None
+            raise _fail(f"cannot listen on {host}:{port}: {error.strerror}.") from None

@@ -31,6 +31,12 @@ def announcement(world: World, base_url: str, state_file: str | None) -> str:
     lines += [f"Extra store:  {base_url}/stores/{extra}" for extra in config.extra_store_hashes]
     if state_file:
         lines.append(f"State file:   {state_file}")
+    lines += [
+        "Point b2bsync at it (the API URLs take the base, not the paths above):",
+        f"  export BIGCOMMERCE_STORE_HASH={config.store_hash} "
+        f"BIGCOMMERCE_ACCESS_TOKEN={config.token}",
+        f"  export BIGCOMMERCE_API_URL={base_url} B2B_API_URL={base_url}/b2b",
+    ]
     # Last, so a reader of the output knows everything is printed once it has this line.
     lines.append(f"B2B API:      {base_url}/b2b/api/v3/io")
     return "\n".join(lines)
