@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from b2bsync.commands.runtime import (
     ConfigOption,
@@ -22,7 +22,7 @@ from b2bsync.commands.runtime import (
 from b2bsync.config import Settings
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.sync_state import SyncState
-from b2bsync.store import OrderDetail, OrderFilter, OrderSummary
+from b2bsync.store import OrderDetail, OrderFilter, OrderSummary, Page
 from b2bsync.store.order_json import detail_json, summary_json
 from b2bsync.store.quarantine import QuarantinedRecord
 from b2bsync.store.reports import type_name
@@ -49,11 +49,11 @@ def _store_filter(settings: Settings, store: str | None) -> str | None:
     return None
 
 
-async def _list(settings: Settings, filters: OrderFilter, limit: int) -> list[OrderSummary]:
+async def _list(settings: Settings, filters: OrderFilter, limit: int) -> Page[OrderSummary]:
     db = await open_database(settings.database_url)
     try:
         async with db.transaction(readonly=True) as tx:
-            return list((await tx.ledger.list_orders(filters, page_size=limit)).items)
+            return await tx.ledger.list_orders(filters, page_size=limit)
     finally:
         await db.close()
 
@@ -93,11 +93,22 @@ def list_orders(
         sync_state=SyncState(state) if state is not None else None,
         company_id=company,
     )
-    items = asyncio.run(_list(settings, filters, limit or _ALL))
+    page = asyncio.run(_list(settings, filters, limit or _ALL))
+    items = list(page.items)
     if as_json:
         typer.echo(json.dumps([summary_json(item) for item in items]))
         return
-    table = Table("order", "type", "state", "status", "company", "PO", "invoices", "version")
+    # The type is what a reader scans for: it never wraps or shrinks; free text gives way.
+    table = Table(
+        "order",
+        Column("type", no_wrap=True, min_width=len("invoice_payment")),
+        Column("state", no_wrap=True),
+        "status",
+        "company",
+        "PO",
+        "invoices",
+        "version",
+    )
     for item in items:
         table.add_row(
             str(item.order_id),
@@ -110,7 +121,14 @@ def list_orders(
             str(item.version),
         )
     out.print(table)
-    out.print(f"{len(items)} order(s)", highlight=False)
+    if page.total > len(items):
+        out.print(
+            f"Showing the newest {len(items)} of {page.total} orders (--limit N for more, "
+            "--limit 0 for all).",
+            highlight=False,
+        )
+    else:
+        out.print(f"{page.total} order(s)", highlight=False)
 
 
 async def _quarantined(

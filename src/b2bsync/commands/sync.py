@@ -312,8 +312,14 @@ def backfill(
     if as_json:
         typer.echo(json.dumps(report))
         return
+    scope = (
+        f"resumed from the checkpoint (orders modified since {report['resumed_from']}; "
+        f"--since {report['since'][:10]} is already covered)"
+        if report["resumed_from"]
+        else f"since {report['since']}"
+    )
     out.print(
-        f"Backfill of {report['store']} since {report['since']}: {report['seen']} orders read, "
+        f"Backfill of {report['store']} {scope}: {report['seen']} orders read, "
         f"{report['new_versions']} new versions, {report['delivered']} delivered, "
         f"{report['api_calls']} API calls. Ledger: {report['orders']} orders, "
         f"{report['pending']} pending classification.",

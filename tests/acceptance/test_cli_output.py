@@ -1,0 +1,51 @@
+"""What a person reads at a terminal: limits said out loud, columns that do not hide the type,
+a resumed backfill that says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from b2bsync.cli import app
+from tests.acceptance.test_sync_cli import environment
+from tests.sandbox_server import RunningSandbox
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def synced_env(
+    sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)
+    env = environment(sandbox, tmp_path)
+    result = runner.invoke(app, ["sync", "--once"], env=env)
+    assert result.exit_code == 0, result.output
+    return env
+
+
+def test_orders_list_says_how_many_it_left_out_and_keeps_the_type_whole(
+    synced_env: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    total = sandbox.config.orders
+    listed = runner.invoke(
+        app, ["orders", "list", "--limit", "10"], env={**synced_env, "COLUMNS": "80"}
+    )
+    assert listed.exit_code == 0, listed.output
+    assert f"Showing the newest 10 of {total} orders (--limit N for more" in " ".join(
+        listed.output.split()
+    )
+    assert "invoice_payment" in listed.output
+    assert "invoice_…" not in listed.output
+    everything = runner.invoke(app, ["orders", "list", "--limit", "0"], env=synced_env)
+    assert f"{total} order(s)" in everything.output
+
+
+def test_a_backfill_over_a_synced_ledger_says_it_resumed(synced_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["backfill", "--since", "2020-01-01"], env=synced_env)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "resumed from the checkpoint" in said
+    assert "Backfill of teststore1 since" not in said
