@@ -16,7 +16,14 @@ from b2bsync.domain.classification import UnclassifiedPolicy
 from b2bsync.domain.origin import OrderOrigin
 from b2bsync.store import Database
 from b2bsync.sync import SyncSettings, run_once
-from b2bsync.sync.inbound import Outcome, PushKind, merge_details, parse_rows, push_file
+from b2bsync.sync.inbound import (
+    BadRow,
+    Outcome,
+    PushKind,
+    merge_details,
+    parse_rows,
+    push_file,
+)
 from b2bsync.sync.writeback import writeback_history
 from tests.conftest import quiet_config
 from tests.integration.sync_support import Recorder, ledger, sqlite_db, sync_context
@@ -199,7 +206,7 @@ async def test_orders_from_csv_group_line_rows(
         assert [(r.line, r.key, r.outcome) for r in report.rows] == [
             (2, "CSV-1", Outcome.CREATED),
             (4, "CSV-2", Outcome.CREATED),
-            (5, "", Outcome.FAILED),
+            (5, "CSV-3", Outcome.FAILED),
         ]
         assert "quantity" in report.failed[0].detail
         created = _orders_by_external(store)
@@ -336,9 +343,9 @@ def test_csv_rows_without_an_order_id_are_each_reported() -> None:
     text = f"{header}\n,a@b.c,Widget,1,1,1\n,a@b.c,Gadget,1,1,1\nOK-1,a@b.c,Widget,1,1,1,extra\n"
     parsed = parse_rows(text, PushKind.ORDERS, "csv")
     assert [line for line, _ in parsed] == [2, 3, 4]
-    assert all(isinstance(row, str) for _, row in parsed)
-    assert "external_order_id" in str(parsed[0][1])
-    assert "more cells" in str(parsed[2][1])
+    assert all(isinstance(row, BadRow) for _, row in parsed)
+    assert "external_order_id" in parsed[0][1].reason
+    assert "more cells" in parsed[2][1].reason
 
 
 @pytest.mark.parametrize("source", [None, "acme-erp"])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,22 @@ def test_push_orders_twice_reports_bad_rows_and_creates_nothing_new(
     assert report["counts"]["created"] == 1
     assert [(r["line"], r["outcome"]) for r in report["rows"]] == [(1, "created"), (2, "failed")]
     assert "billing_address" in report["rows"][1]["detail"]
+    # A bad row is reported under the key it names.
+    assert report["rows"][1]["key"] == "CLI-2"
     second = runner.invoke(app, ["push", "orders", str(path)])
     assert second.exit_code == 1
     assert "1 unchanged" in second.output
     assert "0 created" in second.output
+    assert "CLI-2" in second.output
+    path.write_text(json.dumps(good | {"external_order_id": "CLI-3"}) + "\n")
+    third = runner.invoke(app, ["push", "orders", str(path)])
+    assert third.exit_code == 0, third.output
+    [created] = [
+        o.id
+        for o in sandbox.world.stores[sandbox.config.store_hash].orders.values()
+        if o.external_order_id == "CLI-3"
+    ]
+    assert re.search(rf"CLI-3\s*│\s*{created}", third.output), third.output
 
 
 def test_writeback_and_invoices_commands(sandbox: RunningSandbox, tmp_path: Path) -> None:
@@ -100,6 +113,8 @@ def test_writeback_and_invoices_commands(sandbox: RunningSandbox, tmp_path: Path
     bad_rules.write_text('[[rule]]\norder_type = "invoice_payment"\ncolour = 1\n')
     assert "colour" in _run("writeback", "run", "--rules", str(bad_rules), code=2)
 
+    said = " ".join(_run("invoices", "reconcile", "--days", "0").split())
+    assert "order_without_invoice: a B2B online order older than 0 days that no invoice" in said
     report = _run("invoices", "reconcile", "--days", "0", "--json")
     assert set(report["counts"]) == {
         "order_without_payment",

@@ -18,6 +18,7 @@ from b2bsync.observability import configure_logging
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.invoices import (
     ActionRefused,
+    DiscrepancyKind,
     create_invoice_from_order,
     reconcile,
     set_order_fields,
@@ -79,6 +80,10 @@ def reconcile_command(
         f"{report.invoices} invoices and {report.invoice_payment_orders} invoice payment orders.",
         highlight=False,
     )
+    for kind in DiscrepancyKind:
+        found = len(report.of(kind))
+        if found:
+            out.print(f"  {found} {kind.value}: {kind.rule(days)}.", highlight=False)
 
 
 @invoices_app.command("create-from-order")

@@ -42,6 +42,7 @@ from b2bsync.sync.context import SyncContext
 
 __all__ = [
     "DEFAULT_EXTERNAL_SOURCE",
+    "BadRow",
     "InvoiceRow",
     "OrderRow",
     "Outcome",
@@ -313,27 +314,49 @@ def _reason(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """A row that is not a valid row of its kind: why, and its key if it names one."""
+
+    reason: str
+    key: str = ""
+
+
+_KEY_FIELDS = ("external_order_id", "external_id", "order_id")
+"""Where a row that does not validate may still name its key, for the report."""
+
+
+def _raw_key(value: Any) -> str:
+    if isinstance(value, dict):
+        for name in _KEY_FIELDS:
+            found = value.get(name)
+            if isinstance(found, str | int) and not isinstance(found, bool) and str(found):
+                return str(found)
+    return ""
+
+
 def parse_rows(
     text: str, kind: PushKind, fmt: Literal["jsonl", "csv"]
-) -> list[tuple[int, RowModel | str]]:
-    """Each row with its line number, validated, or the reason it is bad."""
+) -> list[tuple[int, RowModel | BadRow]]:
+    """Each row with its line number, validated, or why it is bad (with its key if it has
+    one)."""
     model = _MODELS[kind]
-    parsed: list[tuple[int, RowModel | str]] = []
+    parsed: list[tuple[int, RowModel | BadRow]] = []
     source = _jsonl(text) if fmt == "jsonl" else _csv(text, kind)
     for number, value in source:
         if isinstance(value, str):
-            parsed.append((number, value))
+            parsed.append((number, BadRow(value)))
             continue
         try:
             parsed.append((number, model.model_validate(value)))
         except ValidationError as error:
-            parsed.append((number, _reason(error)))
+            parsed.append((number, BadRow(_reason(error), _raw_key(value))))
         except ValueError as error:
-            parsed.append((number, str(error)))
+            parsed.append((number, BadRow(str(error), _raw_key(value))))
     return sorted(parsed, key=lambda item: item[0])
 
 
-def read_rows(path: Path, kind: PushKind) -> list[tuple[int, RowModel | str]]:
+def read_rows(path: Path, kind: PushKind) -> list[tuple[int, RowModel | BadRow]]:
     """The rows of a `.csv` file, or of a JSONL file (any other name)."""
     fmt: Literal["jsonl", "csv"] = "csv" if path.suffix.lower() == ".csv" else "jsonl"
     return parse_rows(path.read_text(encoding="utf-8-sig"), kind, fmt)
@@ -635,14 +658,14 @@ def _key(row: RowModel) -> str:
 async def _push(
     ctx: SyncContext,
     kind: PushKind,
-    rows: Iterable[tuple[int, RowModel | str]],
+    rows: Iterable[tuple[int, RowModel | BadRow]],
     apply: Callable[[SyncContext, int, Any], Any],
 ) -> PushReport:
     report = PushReport(kind)
     seen: dict[str, int] = {}
     for line, row in rows:
-        if isinstance(row, str):
-            report.rows.append(RowResult(line, "", Outcome.FAILED, row))
+        if isinstance(row, BadRow):
+            report.rows.append(RowResult(line, row.key, Outcome.FAILED, row.reason))
             continue
         key = _key(row)
         if key in seen:
@@ -665,19 +688,23 @@ async def _push(
     return report
 
 
-async def push_orders(ctx: SyncContext, rows: Iterable[tuple[int, RowModel | str]]) -> PushReport:
+async def push_orders(
+    ctx: SyncContext, rows: Iterable[tuple[int, RowModel | BadRow]]
+) -> PushReport:
     """Create the paid orders not in BigCommerce yet (by `external_order_id`)."""
     return await _push(ctx, PushKind.ORDERS, rows, _push_order)
 
 
 async def push_shipments(
-    ctx: SyncContext, rows: Iterable[tuple[int, RowModel | str]]
+    ctx: SyncContext, rows: Iterable[tuple[int, RowModel | BadRow]]
 ) -> PushReport:
     """Create the shipments not in BigCommerce yet (by tracking number per order)."""
     return await _push(ctx, PushKind.SHIPMENTS, rows, _push_shipment)
 
 
-async def push_invoices(ctx: SyncContext, rows: Iterable[tuple[int, RowModel | str]]) -> PushReport:
+async def push_invoices(
+    ctx: SyncContext, rows: Iterable[tuple[int, RowModel | BadRow]]
+) -> PushReport:
     """Create or update invoices in B2B Edition (by `externalId`)."""
     return await _push(ctx, PushKind.INVOICES, rows, _push_invoice)
 

@@ -67,6 +67,25 @@ class DiscrepancyKind(StrEnum):
     BALANCE_MISMATCH = "balance_mismatch"
     ORDER_WITHOUT_INVOICE = "order_without_invoice"
 
+    def rule(self, invoice_after_days: int) -> str:
+        """The rule that found it, in words, for a person reading the report."""
+        return {
+            DiscrepancyKind.ORDER_WITHOUT_PAYMENT: (
+                "an invoice-payment order that no checkout payment points to"
+            ),
+            DiscrepancyKind.PAYMENT_WITHOUT_ORDER: (
+                "a checkout payment whose order is not a BigCommerce order"
+            ),
+            DiscrepancyKind.BALANCE_MISMATCH: (
+                "an invoice whose open balance is not its original balance minus the payments "
+                "applied to it"
+            ),
+            DiscrepancyKind.ORDER_WITHOUT_INVOICE: (
+                f"a B2B online order older than {invoice_after_days} days that no invoice bills "
+                "(--days sets the age; stores that invoice later expect many)"
+            ),
+        }[self]
+
 
 @dataclass(frozen=True, slots=True)
 class Discrepancy:
