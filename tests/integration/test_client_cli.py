@@ -75,8 +75,10 @@ def test_all_pages_v3(env: dict[str, str]) -> None:
 def test_api_errors_are_one_line(env: dict[str, str]) -> None:
     code, output = run(env, "/orders/987654321", "--b2b")
     assert code == 1
+    # The full URL, so a wrong B2B_API_URL shows at once.
     assert output.startswith(
-        "error: BigCommerce has no such resource. (GET /orders/987654321) [404]"
+        "error: BigCommerce has no such resource. "
+        f"(GET {env['B2B_API_URL']}/api/v3/io/orders/987654321) [404]"
     )
     assert output.count("\n") == 1
     assert env["BIGCOMMERCE_ACCESS_TOKEN"] not in output

@@ -326,7 +326,7 @@ async def test_error_statuses_map_to_the_tree(
     assert caught.value.server_message == message
     assert caught.value.status == status
     assert str(caught.value).startswith((kind.__doc__ or "").strip())
-    assert "GET /v2/orders/77" in str(caught.value)
+    assert "GET https://api.bigcommerce.com/stores/abc123/v2/orders/77" in str(caught.value)
     assert len(recorder.requests) == 1
 
 

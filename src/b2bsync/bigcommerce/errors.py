@@ -16,8 +16,9 @@ B2BSyncError
         └── BadPayload          2xx whose body is not the JSON we expect
 ```
 
-Each error carries the method, the path (never the host, query values are kept because they
-are ours) and the server's own message; the access token is never part of any of them.
+Each error carries the method, the full URL without its query (so a wrong API URL shows at
+once; never credentials) and the server's own message; the access token is never part of any
+of them.
 """
 
 from __future__ import annotations
@@ -52,16 +53,19 @@ class BigCommerceError(B2BSyncError):
         path: str = "",
         status: int | None = None,
         server_message: str = "",
+        url: str = "",
     ) -> None:
         self.method = method
         self.path = path
+        self.url = url
+        """The full URL without its query, for people; `path` is relative to the API base."""
         self.status = status
         self.server_message = server_message
         self.message = message or (self.__doc__ or type(self).__name__).strip()
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = f" ({self.method} {self.path})" if self.method else ""
+        where = f" ({self.method} {self.url or self.path})" if self.method else ""
         status = f" [{self.status}]" if self.status is not None else ""
         said = f": {self.server_message}" if self.server_message else ""
         return f"{self.message}{where}{status}{said}"
@@ -83,11 +87,17 @@ class RateLimited(RetriableError):
         status: int | None = 429,
         server_message: str = "",
         wait_s: float | None = None,
+        url: str = "",
     ) -> None:
         self.wait_s = wait_s
         """Seconds the server asked us to wait, or None for a 429 without rate-limit headers."""
         super().__init__(
-            message, method=method, path=path, status=status, server_message=server_message
+            message,
+            method=method,
+            path=path,
+            status=status,
+            server_message=server_message,
+            url=url,
         )
 
 
@@ -107,11 +117,17 @@ class TransportFailure(RetriableError):
         status: int | None = None,
         server_message: str = "",
         reached_server: bool = True,
+        url: str = "",
     ) -> None:
         self.reached_server = reached_server
         """False only when the request certainly never reached the server (connect failed)."""
         super().__init__(
-            message, method=method, path=path, status=status, server_message=server_message
+            message,
+            method=method,
+            path=path,
+            status=status,
+            server_message=server_message,
+            url=url,
         )
 
 

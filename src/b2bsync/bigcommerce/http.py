@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import stamina
@@ -158,6 +159,14 @@ class ApiHttp:
             return read_b2b_headers(headers)
         return read_store_headers(headers)
 
+    def _shown(self, path: str) -> str:
+        """The request's full URL for an error message (never its query or credentials), so a
+        wrong API URL shows at once."""
+        base = urlsplit(self.base_url)
+        host = base.hostname or ""
+        netloc = f"{host}:{base.port}" if base.port else host
+        return f"{base.scheme}://{netloc}{base.path}{path}"
+
     async def _send_once(
         self,
         method: str,
@@ -203,6 +212,7 @@ class ApiHttp:
             raise TransportFailure(
                 method=method,
                 path=path,
+                url=self._shown(path),
                 server_message=type(error).__name__,
                 reached_server=not never_sent,
             ) from error
@@ -213,6 +223,7 @@ class ApiHttp:
                 "BigCommerce answered with a body that cannot be decoded",
                 method=method,
                 path=path,
+                url=self._shown(path),
                 server_message=type(error).__name__,
             ) from error
         except BaseException:
@@ -241,6 +252,7 @@ class ApiHttp:
             raise RateLimited(
                 method=method,
                 path=path,
+                url=self._shown(path),
                 server_message=self._redact(server_message(body, text)),
                 wait_s=wait_s,
             )
@@ -251,6 +263,7 @@ class ApiHttp:
             raise error_for_status(status)(
                 method=method,
                 path=path,
+                url=self._shown(path),
                 status=status,
                 server_message=self._redact(server_message(body, text)),
             )
@@ -259,6 +272,7 @@ class ApiHttp:
                 "BigCommerce answered with a body that is not JSON",
                 method=method,
                 path=path,
+                url=self._shown(path),
                 status=status,
                 server_message=self._redact(_snippet(text)),
             )
