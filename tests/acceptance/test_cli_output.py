@@ -3,6 +3,8 @@ a resumed backfill that says so."""
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,15 @@ def test_a_backfill_over_a_synced_ledger_says_it_resumed(synced_env: dict[str, s
     said = " ".join(result.output.split())
     assert "resumed from the checkpoint" in said
     assert "Backfill of teststore1 since" not in said
+
+
+def test_status_lag_counts_from_the_last_successful_read(
+    sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = environment(sandbox, tmp_path)
+    started = time.monotonic()
+    assert runner.invoke(app, ["sync", "--once"], env=env).exit_code == 0
+    status = json.loads(runner.invoke(app, ["status", "--no-probe", "--json"], env=env).stdout)
+    assert status["lag_s"] is not None
+    assert status["lag_s"] <= time.monotonic() - started + 1

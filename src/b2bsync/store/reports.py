@@ -75,12 +75,15 @@ async def ledger_counts(db: Database, store: str | None) -> LedgerCounts:
 
 @dataclass(frozen=True, slots=True)
 class Watermark:
-    """How far one stream of one store has read, and how long ago that is."""
+    """How far one stream of one store has read, and how long ago that was."""
 
     store: str
     stream: str
     watermark: datetime | None
+    """The newest change the stream has read (an idle store's stays put)."""
     lag_s: float | None
+    """Seconds since the stream last read successfully: how stale the ledger may be. Not
+    measured from `watermark`, which on an idle store says only that nothing changed."""
     updated_at: datetime
 
     def as_json(self) -> dict[str, Any]:
@@ -95,7 +98,8 @@ class Watermark:
 
 
 async def watermarks(db: Database, store: str | None, now: datetime) -> list[Watermark]:
-    """Every stream's watermark of `store` (every store when None), with its lag at `now`."""
+    """Every stream's watermark of `store` (every store when None), with its lag at `now`
+    (since its last successful read)."""
     query = select(checkpoints).order_by(checkpoints.c.store, checkpoints.c.stream)
     if store is not None:
         query = query.where(checkpoints.c.store == store)
@@ -106,7 +110,9 @@ async def watermarks(db: Database, store: str | None, now: datetime) -> list[Wat
             store=row.store,
             stream=row.stream,
             watermark=row.watermark,
-            lag_s=round((now - row.watermark).total_seconds(), 1) if row.watermark else None,
+            lag_s=max(round((now - row.updated_at).total_seconds(), 1), 0.0)
+            if row.watermark
+            else None,
             updated_at=row.updated_at,
         )
         for row in rows
