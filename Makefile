@@ -18,8 +18,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `make demo PORT=9081 DASHBOARD_PORT=9000 DEMO_ARGS="--rate 5"` when 8081 or 8000 is taken.
+PORT ?= 8081
+DASHBOARD_PORT ?= 8000
+DEMO_ARGS ?=
+
 demo: $(STAMP)
-	$(BIN)/b2bsync demo
+	$(BIN)/b2bsync demo --port $(PORT) --dashboard-port $(DASHBOARD_PORT) $(DEMO_ARGS)
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium

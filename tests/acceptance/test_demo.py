@@ -112,3 +112,8 @@ def test_demo_serves_a_moving_store_that_the_printed_commands_reach(tmp_path: Pa
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     assert (tmp_path / ".b2bsync/demo/deliveries.jsonl").stat().st_size > 0
+    # Not a terminal: progress comes as plain lines, and the end says it stopped.
+    assert process.stdout is not None
+    rest = process.stdout.read()
+    assert re.search(r"\d+ online orders, \d+ invoice payments, .* deliveries", rest), rest
+    assert rest.rstrip().endswith("Stopped.")

@@ -133,7 +133,12 @@ class _SandboxThread:
 
 
 def _summary(
-    counts: LedgerCounts, ctx: SyncContext, governors: GovernorRegistry, started: float
+    counts: LedgerCounts,
+    ctx: SyncContext,
+    governors: GovernorRegistry,
+    started: float,
+    *,
+    running: bool = True,
 ) -> Group:
     table = Table(title="b2bsync demo: live summary", show_header=False, min_width=50)
     table.add_column("what")
@@ -154,7 +159,22 @@ def _summary(
         label = "store API" if snapshot.family is Family.STORE else "B2B Edition API"
         budget = "-" if snapshot.quota is None else f"{snapshot.left} of {snapshot.quota} left"
         table.add_row(f"rate budget, {label}", budget)
-    return Group(table, Text("Ctrl-C stops.", style="dim"))
+    return Group(table, Text("Ctrl-C stops." if running else "Stopped.", style="dim"))
+
+
+def _progress_line(counts: LedgerCounts, ctx: SyncContext, started: float) -> str:
+    """The live summary as one line, for output that is not a terminal (a log, a pipe)."""
+    delivered = sum(states.get("delivered", 0) for states in counts.outbox.values())
+    return (
+        f"{time.monotonic() - started:.0f} s: {counts.by_type['online_order']} online orders, "
+        f"{counts.by_type['invoice_payment']} invoice payments, "
+        f"{counts.by_state['pending_classification']} waiting for a signal, "
+        f"{delivered} deliveries, {ctx.calls.count} API calls"
+    )
+
+
+_LINE_EVERY_S = 10.0
+"""How often the demo writes a progress line when its output is not a terminal."""
 
 
 async def _sync_and_show(
@@ -212,13 +232,22 @@ async def _sync_and_show(
                     uvicorn.Config(web_app(dashboard=dashboard), log_level="warning")
                 )
                 serving = asyncio.create_task(server.serve(sockets=[dashboard_socket]))
-            with Live(console=out, auto_refresh=False) as live:
-                while not syncing.done():
+            if out.is_terminal:
+                with Live(console=out, auto_refresh=False) as live:
+                    while not syncing.done():
+                        counts = await ledger_counts(db, DEMO_STORE_HASH)
+                        live.update(_summary(counts, ctx, governors, started), refresh=True)
+                        await asyncio.wait({syncing}, timeout=1.0)
                     counts = await ledger_counts(db, DEMO_STORE_HASH)
-                    live.update(_summary(counts, ctx, governors, started), refresh=True)
-                    await asyncio.wait({syncing}, timeout=1.0)
-                counts = await ledger_counts(db, DEMO_STORE_HASH)
-                live.update(_summary(counts, ctx, governors, started), refresh=True)
+                    live.update(
+                        _summary(counts, ctx, governors, started, running=False), refresh=True
+                    )
+            else:
+                while not syncing.done():
+                    await asyncio.wait({syncing}, timeout=_LINE_EVERY_S)
+                    counts = await ledger_counts(db, DEMO_STORE_HASH)
+                    out.print(_progress_line(counts, ctx, started), highlight=False, soft_wrap=True)
+                out.print("Stopped.", highlight=False)
             if server is not None:
                 server.should_exit = True
                 await serving
