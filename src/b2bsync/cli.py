@@ -7,6 +7,7 @@ import typer
 from b2bsync.commands.api import api_app
 from b2bsync.commands.db import db_app
 from b2bsync.commands.demo import demo
+from b2bsync.commands.init import init
 from b2bsync.commands.invoices import invoices_app
 from b2bsync.commands.orders import orders_app
 from b2bsync.commands.push import push_app
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(db_app, name="db")
 app.add_typer(api_app, name="api")
+app.command("init")(init)
 app.command("demo")(demo)
 app.command("sync")(sync)
 app.command("backfill")(backfill)
