@@ -63,3 +63,24 @@ def test_status_lag_counts_from_the_last_successful_read(
     status = json.loads(runner.invoke(app, ["status", "--no-probe", "--json"], env=env).stdout)
     assert status["lag_s"] is not None
     assert status["lag_s"] <= time.monotonic() - started + 1
+
+
+def test_orders_show_people_invoice_numbers_and_keep_ids_beside_them_in_json(
+    synced_env: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    invoices = sandbox.world.stores[sandbox.config.store_hash].invoices
+    listed = json.loads(
+        runner.invoke(app, ["orders", "list", "--limit", "0", "--json"], env=synced_env).stdout
+    )
+    linked = [row for row in listed if row["invoice_ids"]]
+    assert linked
+    for row in linked:
+        assert row["invoice_numbers"] == [invoices[i].invoice_number for i in row["invoice_ids"]]
+    row = linked[0]
+    table = runner.invoke(
+        app, ["orders", "list", "--limit", "0"], env={**synced_env, "COLUMNS": "200"}
+    ).output
+    line = next(text for text in table.splitlines() if f" {row['order_id']} " in text)
+    assert row["invoice_numbers"][0] in line
+    shown = runner.invoke(app, ["orders", "show", str(row["order_id"])], env=synced_env).output
+    assert row["invoice_numbers"][0] in shown

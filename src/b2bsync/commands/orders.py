@@ -49,11 +49,20 @@ def _store_filter(settings: Settings, store: str | None) -> str | None:
     return None
 
 
-async def _list(settings: Settings, filters: OrderFilter, limit: int) -> Page[OrderSummary]:
+async def _list(
+    settings: Settings, filters: OrderFilter, limit: int
+) -> tuple[Page[OrderSummary], dict[tuple[str, int], str]]:
+    """The page of orders, and the number of every invoice they name by (store, invoice id)."""
     db = await open_database(settings.database_url)
     try:
         async with db.transaction(readonly=True) as tx:
-            return await tx.ledger.list_orders(filters, page_size=limit)
+            page = await tx.ledger.list_orders(filters, page_size=limit)
+            numbers: dict[tuple[str, int], str] = {}
+            for store in {item.store for item in page.items}:
+                ids = {i for item in page.items if item.store == store for i in item.invoice_ids}
+                for invoice_id, row in (await tx.signals.invoices(store, ids)).items():
+                    numbers[(store, invoice_id)] = row.number
+            return page, numbers
     finally:
         await db.close()
 
@@ -93,10 +102,14 @@ def list_orders(
         sync_state=SyncState(state) if state is not None else None,
         company_id=company,
     )
-    page = asyncio.run(_list(settings, filters, limit or _ALL))
+    page, numbers = asyncio.run(_list(settings, filters, limit or _ALL))
     items = list(page.items)
+
+    def numbers_of(item: OrderSummary) -> dict[int, str]:
+        return {i: numbers[(item.store, i)] for i in item.invoice_ids if (item.store, i) in numbers}
+
     if as_json:
-        typer.echo(json.dumps([summary_json(item) for item in items]))
+        typer.echo(json.dumps([summary_json(item, numbers_of(item)) for item in items]))
         return
     # The type is what a reader scans for: it never wraps or shrinks; free text gives way.
     table = Table(
@@ -117,7 +130,8 @@ def list_orders(
             f"{item.status_id} {item.status}".strip(),
             "" if item.company_id is None else str(item.company_id),
             item.po_number,
-            ", ".join(map(str, item.invoice_ids)),
+            # People know invoices by number; the id shows only while its number is unknown.
+            ", ".join(numbers_of(item).get(i, f"id {i}") for i in item.invoice_ids),
             str(item.version),
         )
     out.print(table)
@@ -249,7 +263,8 @@ def show_order(
     classification = shown["classification"]
     out.print(
         f"Company {shown['company_id'] or '-'}, PO {shown['po_number'] or '-'}, invoices "
-        f"{shown['invoice_ids'] or '-'}; classified by {classification['source'] or '-'}"
+        f"{', '.join(map(str, shown['invoice_numbers'])) or '-'}; "
+        f"classified by {classification['source'] or '-'}"
         f" ({classification['reason'] or 'no signal yet'})",
         highlight=False,
     )

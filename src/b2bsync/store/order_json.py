@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from b2bsync.store.ledger import OrderDetail, OrderSummary
@@ -11,9 +12,12 @@ from b2bsync.store.reports import type_name
 __all__ = ["detail_json", "summary_json"]
 
 
-def summary_json(item: OrderSummary) -> dict[str, Any]:
-    """One ledger row as the JSON of `orders list`."""
-    return {
+def summary_json(
+    item: OrderSummary, invoice_numbers: Mapping[int, str] | None = None
+) -> dict[str, Any]:
+    """One ledger row as the JSON of `orders list`; with `invoice_numbers` (by invoice id) the
+    numbers people know the invoices by go beside the ids."""
+    shown = {
         "store": item.store,
         "order_id": item.order_id,
         "order_type": type_name(item.order_type),
@@ -28,6 +32,9 @@ def summary_json(item: OrderSummary) -> dict[str, Any]:
         "date_created": item.date_created.isoformat(),
         "date_modified": item.date_modified.isoformat(),
     }
+    if invoice_numbers is not None:
+        shown["invoice_numbers"] = [invoice_numbers.get(i) for i in item.invoice_ids]
+    return shown
 
 
 def detail_json(detail: OrderDetail) -> dict[str, Any]:
@@ -46,6 +53,9 @@ def detail_json(detail: OrderDetail) -> dict[str, Any]:
         "version": entry.version,
         "is_archived": entry.is_archived,
         "origin": entry.record.origin.value if entry.record else None,
+        "invoice_numbers": (
+            [link.invoice_number for link in entry.record.invoices] if entry.record else []
+        ),
         "classification": {
             "source": entry.classification_source.value if entry.classification_source else None,
             "reason": entry.classification_reason,
