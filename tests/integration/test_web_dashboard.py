@@ -336,3 +336,20 @@ async def test_quarantined_records_show_on_failures_escaped_and_in_metrics(
     assert [(q["stream"], q["record"]) for q in shown["quarantined"]] == [("b2b_company", "1003")]
     metrics = (await client.get("/metrics")).text
     assert f'b2bsync_quarantined_records{{store="{store}",stream="b2b_company"}} 1.0' in metrics
+
+
+async def test_filters_read_as_labels_failures_default_to_the_store_and_the_icon_exists(
+    served: tuple[httpx2.AsyncClient, Recorder], synced: SyncedLedger
+) -> None:
+    client, _ = served
+    orders = (await client.get("/orders")).text
+    assert '<option value="pending_classification" title="pending_classification"' in orders
+    assert ">pending classification</option>" in orders
+    assert ">invoice payment</option>" in orders
+    failures = (await client.get("/failures")).text
+    assert f'<option value="{synced.store}" selected>' in failures
+    everything = (await client.get("/failures", params={"store": ""})).text
+    assert "selected>" not in everything.split("Dead letters")[0]
+    icon = await client.get("/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -139,6 +139,12 @@ def create_app(
 
 def _mount_dashboard(app: FastAPI, dashboard: Dashboard) -> None:
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> RedirectResponse:
+        # Browsers ask for /favicon.ico whatever the page links; the icon is an SVG.
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     app.include_router(login_router(dashboard))
     app.include_router(api_router(dashboard))
     app.include_router(pages_router(dashboard))

@@ -48,7 +48,13 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _label(code: str) -> str:
+    """A code as people read it: `pending_classification` -> `pending classification`."""
+    return code.replace("_", " ")
+
+
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["label"] = _label
 TEMPLATES.env.filters["duration"] = _duration
 
 
@@ -158,13 +164,15 @@ def pages_router(dashboard: Dashboard) -> APIRouter:
     async def failures(
         request: Request, store: str | None = None, notice: str | None = None
     ) -> HTMLResponse:
-        shown = await views.failures(dashboard, store or None)
+        # Like the other pages: the dashboard's own store unless another (or all) is asked for.
+        chosen = views.chosen_store(dashboard, store)
+        shown = await views.failures(dashboard, chosen)
         return _render(
             request,
             dashboard,
             "failures.html",
             f=shown,
-            store=store or "",
+            store=chosen or "",
             stores=await stores(),
             notice=notice,
         )
