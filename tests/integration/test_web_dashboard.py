@@ -353,3 +353,26 @@ async def test_filters_read_as_labels_failures_default_to_the_store_and_the_icon
     icon = await client.get("/favicon.ico", follow_redirects=True)
     assert icon.status_code == 200
     assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
+async def test_lists_name_companies_and_invoices_run_in_number_order(
+    served: tuple[httpx2.AsyncClient, Recorder], synced: SyncedLedger, ledger_url: str
+) -> None:
+    client, _ = served
+    database = Database(ledger_url)
+    try:
+        async with database.transaction(readonly=True) as tx:
+            page = await tx.signals.list_invoices(synced.store, page_size=1000)
+            names = await tx.signals.company_names(
+                synced.store, {i.company_id for i in page.items if i.company_id}
+            )
+    finally:
+        await database.close()
+    numbers = [invoice.number for invoice in page.items]
+    assert numbers == sorted(numbers, key=lambda n: (len(n), n), reverse=True)
+    html = (await client.get("/invoices", params={"store": synced.store})).text
+    assert any(name in html for name in names.values())
+    orders = (await client.get("/api/orders", params={"page_size": "200"})).json()["items"]
+    named = [o for o in orders if o["company_id"]]
+    assert named
+    assert all(o["company_name"] for o in named)

@@ -433,9 +433,19 @@ class SignalRepository:
     async def list_invoices(
         self, store: str, *, page: int = 1, page_size: int = 50
     ) -> Page[InvoiceRow]:
-        """One page of the store's cached invoices, newest id first."""
+        """One page of the store's cached invoices by number, highest first (a longer number
+        sorts higher, so 1000 comes before 261 as people count)."""
         return await self._page(
-            invoices, invoices.c.invoice_id, _invoice_row, store, page, page_size
+            invoices,
+            (
+                func.length(invoices.c.number).desc(),
+                invoices.c.number.desc(),
+                invoices.c.invoice_id.desc(),
+            ),
+            _invoice_row,
+            store,
+            page,
+            page_size,
         )
 
     async def list_payments(
@@ -443,13 +453,18 @@ class SignalRepository:
     ) -> Page[PaymentRow]:
         """One page of the store's cached Invoice Portal payments, newest id first."""
         return await self._page(
-            invoice_payments, invoice_payments.c.payment_id, _payment_row, store, page, page_size
+            invoice_payments,
+            (invoice_payments.c.payment_id.desc(),),
+            _payment_row,
+            store,
+            page,
+            page_size,
         )
 
     async def _page(
         self,
         table: Table,
-        key: ColumnElement[int],
+        order: Sequence[ColumnElement[Any]],
         convert: Callable[[Row[Any]], T],
         store: str,
         page: int,
@@ -463,11 +478,16 @@ class SignalRepository:
         rows = await self._conn.execute(
             select(table)
             .where(table.c.store == store)
-            .order_by(key.desc())
+            .order_by(*order)
             .limit(page_size)
             .offset((page - 1) * page_size)
         )
         return Page(tuple(map(convert, rows)), int(total or 0), page, page_size)
+
+    async def company_names(self, store: str, company_ids: Iterable[int]) -> dict[int, str]:
+        """The cached names of those companies, by id."""
+        rows = await self._select_in(companies, companies.c.company_id, store, company_ids)
+        return {row.company_id: row.name for row in rows}
 
     async def bundles(self, store: str, order_ids: Iterable[int]) -> dict[int, SignalBundle]:
         """What the caches know about each of these orders, in a fixed number of queries."""

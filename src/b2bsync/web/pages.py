@@ -130,12 +130,17 @@ def pages_router(dashboard: Dashboard) -> APIRouter:
 
     @router.get("/invoices")
     async def invoices(
-        request: Request, store: str | None = None, page: str | None = None
+        request: Request,
+        store: str | None = None,
+        page: str | None = None,
+        payments_page: str | None = None,
     ) -> HTMLResponse:
         known = await stores()
         chosen = store or dashboard.store or (known[0] if known else None)
         shown = (
-            await views.invoice_list(dashboard, chosen, positive_int(page, 1))
+            await views.invoice_list(
+                dashboard, chosen, positive_int(page, 1), positive_int(payments_page, 1)
+            )
             if chosen is not None
             else None
         )

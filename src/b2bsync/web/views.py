@@ -142,8 +142,18 @@ async def order_list(
     """One page of the order list, newest first."""
     async with dashboard.db.transaction(readonly=True) as tx:
         found = await tx.ledger.list_orders(filters, page=page, page_size=page_size)
+        names: dict[tuple[str, int], str] = {}
+        for store in {item.store for item in found.items}:
+            ids = {i.company_id for i in found.items if i.store == store and i.company_id}
+            names |= {
+                (store, company_id): name
+                for company_id, name in (await tx.signals.company_names(store, ids)).items()
+            }
     return {
-        "items": [summary_json(item) for item in found.items],
+        "items": [
+            summary_json(item) | {"company_name": names.get((item.store, item.company_id or 0), "")}
+            for item in found.items
+        ],
         "total": found.total,
         "page": found.page,
         "pages": found.pages,
@@ -248,17 +258,27 @@ async def order_page(dashboard: Dashboard, store: str, order_id: int) -> dict[st
     return shown
 
 
-async def invoice_list(dashboard: Dashboard, store: str, page: int) -> dict[str, Any]:
-    """One page of the store's invoices (open balances) and one of its payments (what each
-    paid on which invoice), from the caches the sync keeps."""
+async def invoice_list(
+    dashboard: Dashboard, store: str, page: int, payments_page: int = 1
+) -> dict[str, Any]:
+    """One page of the store's invoices (open balances, by number) and, paged on its own, one
+    of its payments (what each paid on which invoice), from the caches the sync keeps."""
     async with dashboard.db.transaction(readonly=True) as tx:
         invoices = await tx.signals.list_invoices(store, page=page, page_size=50)
-        payments = await tx.signals.list_payments(store, page=page, page_size=50)
+        payments = await tx.signals.list_payments(store, page=payments_page, page_size=50)
+        names = await tx.signals.company_names(
+            store, {i.company_id for i in invoices.items if i.company_id}
+        )
     return {
         "store": store,
         "page": page,
-        "pages": max(invoices.pages, payments.pages),
-        "invoices": [_invoice_json(i) for i in invoices.items],
+        "pages": invoices.pages,
+        "payments_page": payments_page,
+        "payments_pages": payments.pages,
+        "invoices": [
+            _invoice_json(i) | {"company_name": names.get(i.company_id or 0, "")}
+            for i in invoices.items
+        ],
         "invoices_total": invoices.total,
         "payments": [_payment_json(p) for p in payments.items],
         "payments_total": payments.total,
