@@ -1,5 +1,6 @@
-"""Upgrading re-delivers nothing: orders the per-order ledger path versioned are unchanged when
-the page path (`process_drafts`, decide + one set of writes) reads them again."""
+"""The page path (`process_drafts`: decide, then one set of writes) against the per-order one:
+orders the per-order path versioned are unchanged when read again (upgrading re-delivers
+nothing), and an order repeated within one call is decided after its earlier read."""
 
 from __future__ import annotations
 
