@@ -1,5 +1,6 @@
-"""Upgrading re-delivers nothing: orders the per-order ledger path versioned are unchanged when
-the page path (`process_drafts`, decide + one set of writes) reads them again."""
+"""The page path (`process_drafts`: decide, then one set of writes) against the per-order one:
+orders the per-order path versioned are unchanged when read again (upgrading re-delivers
+nothing), and an order repeated within one call is decided after its earlier read."""
 
 from __future__ import annotations
 
@@ -55,3 +56,24 @@ async def test_orders_versioned_by_the_previous_release_are_unchanged(db: Databa
         entries = await tx.ledger.current(STORE, [d.order_id for d in drafts])
     assert {e.version for e in entries.values()} == {1}
     assert {e.date_modified for e in entries.values()} == {later}
+
+
+async def test_an_order_twice_in_one_call_is_decided_after_its_first_read(db: Database) -> None:
+    first = make_record(101, order_type=OrderType.UNCLASSIFIED, b2b=None, invoices=())
+    second = first.model_copy(update={"status_id": 2, "date_modified": T0 + timedelta(minutes=1)})
+    async with db.transaction() as tx:
+        await tx.signals.put_metafields(STORE, [MetafieldSignal(101, "online order", "b2b")], T0)
+    ctx = SyncContext(
+        store=STORE,
+        client=BigCommerceClient(store_hash=STORE, access_token="unused"),
+        db=db,
+        destinations=(Recorder().configured(Route()),),
+    )
+    async with db.transaction() as tx:
+        summary = await process_drafts(ctx, tx, [first, second, second], T0)
+    assert (summary.versions, summary.unchanged, summary.enqueued) == (2, 1, 2)
+    async with db.transaction(readonly=True) as tx:
+        detail = await tx.ledger.get_order(STORE, 101)
+    assert detail is not None
+    assert [v.version for v in detail.versions] == [2, 1]
+    assert detail.versions[0].changed_fields == ("status_id",)
