@@ -108,6 +108,12 @@ def test_demo_serves_a_moving_store_that_the_printed_commands_reach(tmp_path: Pa
         page = httpx2.get(f"http://127.0.0.1:{dashboard_port}/orders?type=invoice_payment")
         assert page.status_code == 200
         assert "invoice payment" in page.text
+        # Settings says what the demo runs (no token), the ledger URL wrapping at its slashes.
+        shown = httpx2.get(f"http://127.0.0.1:{dashboard_port}/settings").text
+        assert "b2bsync demo" in shown
+        assert "erp.db" in shown
+        assert exports["BIGCOMMERCE_ACCESS_TOKEN"] not in shown
+        assert "sqlite:/<wbr>/<wbr>/<wbr>" in shown
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0

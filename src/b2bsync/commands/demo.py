@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx2
 import structlog
@@ -177,6 +177,29 @@ _LINE_EVERY_S = 10.0
 """How often the demo writes a progress line when its output is not a terminal."""
 
 
+def _described(
+    ctx: SyncContext, base_url: str, files: DemoFiles, interval_s: float
+) -> dict[str, Any]:
+    """What the demo runs, for the dashboard's Settings page (the token is left out)."""
+    settings = ctx.settings
+    return {
+        "started by": "b2bsync demo",
+        "store": {"hash": ctx.store, "api_url": base_url, "b2b_api_url": f"{base_url}/b2b"},
+        "sync": {
+            "round every": f"{interval_s:g} s",
+            "history from": settings.start.isoformat() if settings.start else None,
+            "re-checks": f"from {settings.recheck_base.total_seconds():g} s "
+            f"up to {settings.recheck_cap.total_seconds():g} s",
+            "classification deadline": f"{settings.classification_deadline.total_seconds():g} s",
+            "unclassified policy": settings.policy.value,
+        },
+        "destinations": [
+            {"name": "erp", "type": "sql", "url": files.erp_url},
+            {"name": "jsonl", "type": "jsonl", "path": str(files.deliveries)},
+        ],
+    }
+
+
 async def _sync_and_show(
     base_url: str,
     token: str,
@@ -226,7 +249,11 @@ async def _sync_and_show(
             server = None
             if dashboard_socket is not None:
                 dashboard = Dashboard(
-                    db=db, contexts=single_store(ctx), governors=governors, store=ctx.store
+                    db=db,
+                    contexts=single_store(ctx),
+                    governors=governors,
+                    store=ctx.store,
+                    described=_described(ctx, base_url, files, interval_s),
                 )
                 server = EmbeddedServer(
                     uvicorn.Config(web_app(dashboard=dashboard), log_level="warning")

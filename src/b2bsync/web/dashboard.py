@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from b2bsync.bigcommerce.governor import GovernorRegistry, default_registry
 from b2bsync.config import Settings
@@ -30,6 +31,9 @@ class Dashboard:
     """For Retry, Skip and the reconciliation report; None makes the dashboard read-only."""
     settings: Settings | None = None
     """Shown (secrets masked) on the Settings page."""
+    described: Mapping[str, Any] | None = None
+    """What a process started without settings runs (the demo), for the Settings page; no
+    secrets."""
     governors: GovernorRegistry = default_registry
     """Where the rate budget left per API is read."""
     store: str | None = None

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.sync_state import SyncState
@@ -48,6 +49,15 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _url_breaks(url: str) -> Markup:
+    """`url` escaped, with line-break opportunities after its separators only, so a long URL
+    wraps at `/`, `?` and `&` rather than in the middle of a word."""
+    text = str(escape(url))
+    for separator in ("/", "?", "&amp;"):
+        text = text.replace(separator, separator + "<wbr>")
+    return Markup(text)  # noqa: S704 - built from escaped text and literal <wbr> only
+
+
 def _label(code: str) -> str:
     """A code as people read it: `pending_classification` -> `pending classification`."""
     return code.replace("_", " ")
@@ -55,6 +65,7 @@ def _label(code: str) -> str:
 
 TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["label"] = _label
+TEMPLATES.env.filters["url_breaks"] = _url_breaks
 TEMPLATES.env.filters["duration"] = _duration
 
 

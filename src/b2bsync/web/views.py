@@ -354,7 +354,11 @@ def settings_view(dashboard: Dashboard) -> dict[str, Any]:
     """The settings in force, every secret masked."""
     settings = dashboard.settings
     if settings is None:
-        return {"configured": False, "database": display_url(dashboard.db.url)}
+        return {
+            "configured": False,
+            "database": display_url(dashboard.db.url),
+            "described": masked(dict(dashboard.described or {})),
+        }
     try:
         stores: list[dict[str, Any]] = [
             _store_view(entry, settings.writeback_rules) for entry in settings.store_entries()
