@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -156,22 +156,6 @@ async def _quarantined(
         await db.close()
 
 
-def _quarantine_json(record: QuarantinedRecord) -> dict[str, Any]:
-    return {
-        "store": record.store,
-        "stream": str(record.stream),
-        "record": record.key,
-        "order_id": record.order_id,
-        "reason": record.reason,
-        "path": record.path,
-        "first_seen_at": record.first_seen_at.isoformat(),
-        "last_seen_at": record.last_seen_at.isoformat(),
-        "times_seen": record.times_seen,
-        "payload": record.payload,
-        "payload_chars": record.payload_chars,
-    }
-
-
 def _quarantine_table(records: list[QuarantinedRecord], title: str | None = None) -> Table:
     table = Table("stream", "record", "order", "reason", "last seen", "seen", title=title)
     for record in records:
@@ -189,7 +173,7 @@ def _quarantine_table(records: list[QuarantinedRecord], title: str | None = None
 def _list_quarantined(settings: Settings, store: str | None, limit: int, as_json: bool) -> None:
     records = asyncio.run(_quarantined(settings, store, None, limit))
     if as_json:
-        typer.echo(json.dumps([_quarantine_json(record) for record in records]))
+        typer.echo(json.dumps([record.as_json() for record in records]))
         return
     out.print(_quarantine_table(records))
     out.print(
@@ -233,7 +217,7 @@ def show_order(
                 json.dumps(
                     {
                         "order_id": order_id,
-                        "quarantined": [_quarantine_json(record) for record in quarantined],
+                        "quarantined": [record.as_json() for record in quarantined],
                     }
                 )
             )
@@ -252,7 +236,7 @@ def show_order(
     shown = detail_json(found[0])
     mine = [record for record in quarantined if record.store == shown["store"]]
     if as_json:
-        typer.echo(json.dumps({**shown, "quarantined": [_quarantine_json(r) for r in mine]}))
+        typer.echo(json.dumps({**shown, "quarantined": [r.as_json() for r in mine]}))
         return
     out.print(
         f"[bold]Order {shown['order_id']}[/] ({shown['store']}): {shown['order_type']}, "

@@ -91,19 +91,7 @@ async def _report(settings: Settings, store: str | None, probe: bool) -> dict[st
         "webhooks": webhooks,
         "quarantine": {
             "by_stream": {str(k): v for k, v in sorted(quarantine_counts.items())},
-            "newest": [
-                {
-                    "store": record.store,
-                    "stream": str(record.stream),
-                    "record": record.key,
-                    "order_id": record.order_id,
-                    "reason": record.reason,
-                    "first_seen_at": record.first_seen_at.isoformat(),
-                    "last_seen_at": record.last_seen_at.isoformat(),
-                    "times_seen": record.times_seen,
-                }
-                for record in quarantined
-            ],
+            "newest": [record.as_json(payload_chars=0) for record in quarantined],
         },
     }
 

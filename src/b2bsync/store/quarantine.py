@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,6 +38,25 @@ class QuarantinedRecord:
     first_seen_at: datetime
     last_seen_at: datetime
     times_seen: int
+
+    def as_json(self, *, payload_chars: int | None = None) -> dict[str, Any]:
+        """The record as `--json` output and the dashboard's API show it; `payload_chars`
+        cuts the payload shorter still (0 leaves it out)."""
+        shown: dict[str, Any] = {
+            "store": self.store,
+            "stream": str(self.stream),
+            "record": self.key,
+            "order_id": self.order_id,
+            "reason": self.reason,
+            "path": self.path,
+            "first_seen_at": self.first_seen_at.isoformat(),
+            "last_seen_at": self.last_seen_at.isoformat(),
+            "times_seen": self.times_seen,
+            "payload_chars": self.payload_chars,
+        }
+        if payload_chars != 0:
+            shown["payload"] = self.payload[:payload_chars]
+        return shown
 
 
 def _upsert_statement(conn: AsyncConnection) -> postgresql.Insert | sqlite.Insert:

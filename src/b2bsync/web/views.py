@@ -299,21 +299,7 @@ async def failures(dashboard: Dashboard, store: str | None, limit: int = 200) ->
         quarantine_total = sum((await tx.quarantine.counts(store)).values())
     return {
         "quarantine_total": quarantine_total,
-        "quarantined": [
-            {
-                "store": record.store,
-                "stream": str(record.stream),
-                "record": record.key,
-                "order_id": record.order_id,
-                "reason": record.reason,
-                "path": record.path,
-                "payload": record.payload[:_PAYLOAD_PREVIEW],
-                "first_seen_at": record.first_seen_at.isoformat(),
-                "last_seen_at": record.last_seen_at.isoformat(),
-                "times_seen": record.times_seen,
-            }
-            for record in quarantined
-        ],
+        "quarantined": [record.as_json(payload_chars=_PAYLOAD_PREVIEW) for record in quarantined],
         "store": store,
         "dead_letters": [
             {
