@@ -4,6 +4,7 @@ The delivery loop sees only the `Destination` protocol. `build_destinations` mak
 configuration; `Route` decides which orders each one receives.
 """
 
+from b2bsync.destinations.amqp import AmqpDestination
 from b2bsync.destinations.base import BaseDestination, Destination, Prepared
 from b2bsync.destinations.errors import (
     DestinationConfigError,
@@ -14,6 +15,7 @@ from b2bsync.destinations.errors import (
 from b2bsync.destinations.http import HttpDestination
 from b2bsync.destinations.jsonl import JsonlDestination
 from b2bsync.destinations.python import PythonDestination
+from b2bsync.destinations.redis_stream import RedisStreamDestination
 from b2bsync.destinations.registry import (
     ConfiguredDestination,
     DestinationSettings,
@@ -26,6 +28,7 @@ from b2bsync.destinations.signing import sign, verify_signature
 from b2bsync.destinations.sql import SqlDestination
 
 __all__ = [
+    "AmqpDestination",
     "BaseDestination",
     "ConfiguredDestination",
     "Destination",
@@ -38,6 +41,7 @@ __all__ = [
     "PermanentError",
     "Prepared",
     "PythonDestination",
+    "RedisStreamDestination",
     "Route",
     "SqlDestination",
     "build_destinations",

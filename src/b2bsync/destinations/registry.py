@@ -25,21 +25,25 @@ from pydantic import (
     field_validator,
 )
 
+from b2bsync.destinations.amqp import AmqpDestination
 from b2bsync.destinations.base import Destination
 from b2bsync.destinations.errors import DestinationConfigError
 from b2bsync.destinations.http import HttpDestination
 from b2bsync.destinations.jsonl import JsonlDestination
 from b2bsync.destinations.python import PythonDestination
+from b2bsync.destinations.redis_stream import RedisStreamDestination
 from b2bsync.destinations.routing import Route
 from b2bsync.destinations.sql import DEFAULT_ORDERS_TABLE, DEFAULT_PAYMENTS_TABLE, SqlDestination
 
 __all__ = [
     "DESTINATIONS_ENV",
+    "AmqpSettings",
     "ConfiguredDestination",
     "DestinationSettings",
     "HttpSettings",
     "JsonlSettings",
     "PythonSettings",
+    "RedisSettings",
     "SqlSettings",
     "build_destinations",
     "load_destination_settings",
@@ -51,7 +55,7 @@ DESTINATIONS_ENV = "B2BSYNC_DESTINATIONS"
 
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _TABLE = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
-_TYPES = "'sql', 'http', 'jsonl', 'python'"
+_TYPES = "'sql', 'http', 'jsonl', 'python', 'amqp', 'redis'"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -111,7 +115,52 @@ class PythonSettings(_Common):
     """`package.module:function`, or an entry point name in group `b2bsync.destinations`."""
 
 
-AnySettings: TypeAlias = SqlSettings | HttpSettings | JsonlSettings | PythonSettings
+def _url_with_scheme(value: SecretStr, schemes: tuple[str, ...], example: str) -> SecretStr:
+    parts = urlsplit(value.get_secret_value().strip())
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"expected a URL such as {example}")
+    return SecretStr(value.get_secret_value().strip())
+
+
+_ROUTING = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+
+
+class AmqpSettings(_Common):
+    type: Literal["amqp"]
+    url: SecretStr
+    exchange: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,255}$")
+    """A topic exchange; routing keys are `<routing_prefix>.<kind>.<order type>`."""
+    routing_prefix: str = Field(default="b2bsync", pattern=_ROUTING)
+    declare: bool = True
+    """Declare the exchange (durable, topic); otherwise it must exist."""
+    queue: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,255}$")
+    """Also declare this durable queue, bound to `<routing_prefix>.#`."""
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: SecretStr) -> SecretStr:
+        return _url_with_scheme(value, ("amqp", "amqps"), "amqp://user:password@host:5672/")
+
+
+class RedisSettings(_Common):
+    type: Literal["redis"]
+    url: SecretStr
+    stream_prefix: str = Field(default="b2bsync", pattern=r"^[A-Za-z0-9_.:{}-]{1,100}$")
+    """Streams `<stream_prefix>:order` and `<stream_prefix>:payment`."""
+    maxlen: int | None = Field(default=None, ge=1)
+    """Trim each stream to about this many entries (`XADD MAXLEN ~`)."""
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: SecretStr) -> SecretStr:
+        return _url_with_scheme(value, ("redis", "rediss"), "redis://127.0.0.1:6379/0")
+
+
+AnySettings: TypeAlias = (
+    SqlSettings | HttpSettings | JsonlSettings | PythonSettings | AmqpSettings | RedisSettings
+)
 DestinationSettings: TypeAlias = Annotated[AnySettings, Field(discriminator="type")]
 """One `[[destinations]]` table, by its `type`."""
 
@@ -240,6 +289,26 @@ def _build(setting: AnySettings) -> Destination:
         case PythonSettings():
             return PythonDestination.from_target(
                 setting.name, setting.target, max_batch=setting.max_batch
+            )
+        case AmqpSettings():
+            return AmqpDestination(
+                setting.name,
+                url=setting.url,
+                exchange=setting.exchange,
+                routing_prefix=setting.routing_prefix,
+                declare=setting.declare,
+                queue=setting.queue,
+                timeout_s=setting.timeout_s,
+                max_batch=setting.max_batch,
+            )
+        case RedisSettings():
+            return RedisStreamDestination(
+                setting.name,
+                url=setting.url,
+                stream_prefix=setting.stream_prefix,
+                maxlen=setting.maxlen,
+                timeout_s=setting.timeout_s,
+                max_batch=setting.max_batch,
             )
 
 
