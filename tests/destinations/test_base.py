@@ -140,6 +140,7 @@ def test_the_public_surface() -> None:
         "PermanentError",
         "Prepared",
         "PythonDestination",
+        "RedisStreamDestination",
         "Route",
         "SqlDestination",
         "build_destinations",

@@ -44,7 +44,7 @@ def test_the_documented_example_is_valid(tmp_path: Path) -> None:
     path.write_text(_docs_toml(), encoding="utf-8")
     environ = {"ERP_DATABASE_URL": "postgresql://erp:pw@db/erp", "ERP_WEBHOOK_SECRET": "s" * 32}
     settings = read_destination_settings(toml_path=path, environ=environ)
-    assert {setting.type for setting in settings} == {"sql", "http", "jsonl", "python"}
+    assert {setting.type for setting in settings} == {"sql", "http", "jsonl", "python", "redis"}
     by_name = {setting.name: setting for setting in settings}
     sql = by_name["erp-db"]
     assert isinstance(sql, SqlSettings)

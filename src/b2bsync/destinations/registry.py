@@ -25,7 +25,6 @@ from pydantic import (
     field_validator,
 )
 
-from b2bsync.destinations.amqp import AmqpDestination
 from b2bsync.destinations.base import Destination
 from b2bsync.destinations.errors import DestinationConfigError
 from b2bsync.destinations.http import HttpDestination
@@ -37,7 +36,6 @@ from b2bsync.destinations.sql import DEFAULT_ORDERS_TABLE, DEFAULT_PAYMENTS_TABL
 
 __all__ = [
     "DESTINATIONS_ENV",
-    "AmqpSettings",
     "ConfiguredDestination",
     "DestinationSettings",
     "HttpSettings",
@@ -55,7 +53,7 @@ DESTINATIONS_ENV = "B2BSYNC_DESTINATIONS"
 
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _TABLE = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
-_TYPES = "'sql', 'http', 'jsonl', 'python', 'amqp', 'redis'"
+_TYPES = "'sql', 'http', 'jsonl', 'python', 'redis'"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -122,27 +120,6 @@ def _url_with_scheme(value: SecretStr, schemes: tuple[str, ...], example: str) -
     return SecretStr(value.get_secret_value().strip())
 
 
-_ROUTING = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
-
-
-class AmqpSettings(_Common):
-    type: Literal["amqp"]
-    url: SecretStr
-    exchange: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,255}$")
-    """A topic exchange; routing keys are `<routing_prefix>.<kind>.<order type>`."""
-    routing_prefix: str = Field(default="b2bsync", pattern=_ROUTING)
-    declare: bool = True
-    """Declare the exchange (durable, topic); otherwise it must exist."""
-    queue: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,255}$")
-    """Also declare this durable queue, bound to `<routing_prefix>.#`."""
-    timeout_s: float = Field(default=10.0, gt=0, le=300)
-
-    @field_validator("url")
-    @classmethod
-    def _check_url(cls, value: SecretStr) -> SecretStr:
-        return _url_with_scheme(value, ("amqp", "amqps"), "amqp://user:password@host:5672/")
-
-
 class RedisSettings(_Common):
     type: Literal["redis"]
     url: SecretStr
@@ -158,9 +135,7 @@ class RedisSettings(_Common):
         return _url_with_scheme(value, ("redis", "rediss"), "redis://127.0.0.1:6379/0")
 
 
-AnySettings: TypeAlias = (
-    SqlSettings | HttpSettings | JsonlSettings | PythonSettings | AmqpSettings | RedisSettings
-)
+AnySettings: TypeAlias = SqlSettings | HttpSettings | JsonlSettings | PythonSettings | RedisSettings
 DestinationSettings: TypeAlias = Annotated[AnySettings, Field(discriminator="type")]
 """One `[[destinations]]` table, by its `type`."""
 
@@ -289,17 +264,6 @@ def _build(setting: AnySettings) -> Destination:
         case PythonSettings():
             return PythonDestination.from_target(
                 setting.name, setting.target, max_batch=setting.max_batch
-            )
-        case AmqpSettings():
-            return AmqpDestination(
-                setting.name,
-                url=setting.url,
-                exchange=setting.exchange,
-                routing_prefix=setting.routing_prefix,
-                declare=setting.declare,
-                queue=setting.queue,
-                timeout_s=setting.timeout_s,
-                max_batch=setting.max_batch,
             )
         case RedisSettings():
             return RedisStreamDestination(
