@@ -27,14 +27,14 @@ def test_one_bad_record_is_rejected_alone_with_its_path_and_owner() -> None:
         "not an object",
         {"id": 3, "total": "1", "sku": "C"},
     ]
-    good, bad = decode_each(_Line, items, RejectedStream.V2_ORDER_PRODUCTS, order_of=_owner)
+    good, bad = decode_each(_Line, items, RejectedStream.V2_ORDER, order_of=_owner)
     assert [line.id for line in good] == [1, 3]
     assert len(bad) == 2
     assert bad[0].key == "2"
     assert bad[1].key.startswith("sha256:")
     first = bad[0]
     assert (first.stream, first.order_id, first.path) == (
-        RejectedStream.V2_ORDER_PRODUCTS,
+        RejectedStream.V2_ORDER,
         100,
         "total",
     )

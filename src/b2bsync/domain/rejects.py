@@ -21,9 +21,7 @@ class RejectedStream(StrEnum):
     """Where a rejected record came from."""
 
     V2_ORDER = "v2_order"
-    V2_ORDER_PRODUCTS = "v2_order_products"
-    V2_ORDER_ADDRESSES = "v2_order_shipping_addresses"
-    V2_ORDER_CONSIGNMENTS = "v2_order_consignments"
+    """A V2 order, or one whose nested line item or address does not map."""
     ORDER_METAFIELD = "order_metafield"
     B2B_ORDER = "b2b_order"
     B2B_COMPANY = "b2b_company"

@@ -108,27 +108,18 @@ _REREAD: dict[RejectedStream, Reread] = {
     RejectedStream.B2B_INVOICE: _invoice,
     RejectedStream.B2B_PAYMENT: _payment,
     RejectedStream.B2B_ORDER: _b2b_order,
-    RejectedStream.ORDER_METAFIELD: _metafields,
     RejectedStream.V2_ORDER: _v2_order,
 }
-"""How each stream's record is read again, and by which id: the record's own, except a
-metafield (read with its order's metafields) and the V2 order lines and addresses (read with
-the order)."""
-
-_BY_ORDER = {
-    RejectedStream.ORDER_METAFIELD: RejectedStream.ORDER_METAFIELD,
-    RejectedStream.V2_ORDER_PRODUCTS: RejectedStream.V2_ORDER,
-    RejectedStream.V2_ORDER_ADDRESSES: RejectedStream.V2_ORDER,
-    RejectedStream.V2_ORDER_CONSIGNMENTS: RejectedStream.V2_ORDER,
-}
+"""How each stream's record is read again by its own id (a metafield is read with its order's
+metafields instead, see `_target`)."""
 
 
 def _target(record: QuarantinedRecord) -> tuple[Reread, int] | None:
     """How to read `record` again and with which id, or None when its id is unknown."""
-    if record.stream in _BY_ORDER:
+    if record.stream is RejectedStream.ORDER_METAFIELD:
         if record.order_id is None:
             return None
-        return _REREAD[_BY_ORDER[record.stream]], record.order_id
+        return _metafields, record.order_id
     if not record.key.isdigit():
         return None
     return _REREAD[record.stream], int(record.key)
