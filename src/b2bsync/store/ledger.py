@@ -271,6 +271,45 @@ def merge_signals(
     return merged, stamps
 
 
+def version_values(
+    record: OrderRecord,
+    classification: Classification,
+    *,
+    version: int,
+    content_hash: str,
+    body: Mapping[str, Any],
+    signals: Mapping[str, Any],
+    signals_seen_at: Mapping[str, Any],
+    state: SyncState,
+    now: datetime,
+) -> dict[str, Any]:
+    """The `orders` columns an order's new version sets (every column but the key and those
+    written only when the row is created)."""
+    return {
+        "order_type": classification.order_type.value,
+        "sync_state": state.value,
+        "status_id": record.status_id,
+        "status": record.status,
+        "company_id": record.b2b.company_id if record.b2b else None,
+        "po_number": record.b2b.po_number if record.b2b else "",
+        "invoice_ids": [link.invoice_id for link in record.invoices],
+        "is_archived": record.is_archived,
+        "date_created": record.date_created,
+        "date_modified": record.date_modified,
+        "version": version,
+        "content_hash": content_hash,
+        "record": body,
+        "classification_source": classification.source.value,
+        "classification_reason": classification.reason,
+        "signals": signals,
+        "signals_seen_at": signals_seen_at,
+        "pending_since": None,
+        "next_check_at": None,
+        "classification_deadline": None,
+        "updated_at": now,
+    }
+
+
 def _record_json(record: OrderRecord) -> dict[str, Any]:
     return record.model_dump(mode="json")
 
@@ -478,29 +517,17 @@ class LedgerRepository:
             changed = None
             reclassified = True
             merged, stamps = merge_signals({}, {}, signals, now)
-        values: dict[str, Any] = {
-            "order_type": classification.order_type.value,
-            "sync_state": SyncState.READY.value,
-            "status_id": record.status_id,
-            "status": record.status,
-            "company_id": record.b2b.company_id if record.b2b else None,
-            "po_number": record.b2b.po_number if record.b2b else "",
-            "invoice_ids": [link.invoice_id for link in record.invoices],
-            "is_archived": record.is_archived,
-            "date_created": record.date_created,
-            "date_modified": record.date_modified,
-            "version": version,
-            "content_hash": content_hash,
-            "record": body,
-            "classification_source": classification.source.value,
-            "classification_reason": classification.reason,
-            "signals": merged,
-            "signals_seen_at": stamps,
-            "pending_since": None,
-            "next_check_at": None,
-            "classification_deadline": None,
-            "updated_at": now,
-        }
+        values = version_values(
+            record,
+            classification,
+            version=version,
+            content_hash=content_hash,
+            body=body,
+            signals=merged,
+            signals_seen_at=stamps,
+            state=SyncState.READY,
+            now=now,
+        )
         if current is None:
             await self._conn.execute(
                 insert(orders).values(

@@ -21,7 +21,7 @@ from b2bsync.domain.rejects import Rejected, RejectedStream
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.store.database import Transaction
 from b2bsync.store.events import OrderEvent
-from b2bsync.store.ledger import PageWrites, SeenVia
+from b2bsync.store.ledger import PageWrites, SeenVia, version_values
 from b2bsync.store.writebacks import WritebackLog
 from b2bsync.sync import decide
 from b2bsync.sync.context import SyncContext
@@ -194,27 +194,17 @@ def _version_rows(store: str, found: NewVersion, now: datetime, writes: PageWrit
     values: dict[str, Any] = {
         "store": store,
         "order_id": record.order_id,
-        "order_type": classification.order_type.value,
-        "sync_state": state.value,
-        "status_id": record.status_id,
-        "status": record.status,
-        "company_id": record.b2b.company_id if record.b2b else None,
-        "po_number": record.b2b.po_number if record.b2b else "",
-        "invoice_ids": [link.invoice_id for link in record.invoices],
-        "is_archived": record.is_archived,
-        "date_created": record.date_created,
-        "date_modified": record.date_modified,
-        "version": found.version,
-        "content_hash": found.content_hash,
-        "record": found.body,
-        "classification_source": classification.source.value,
-        "classification_reason": classification.reason,
-        "signals": found.signals,
-        "signals_seen_at": found.signals_seen_at,
-        "pending_since": None,
-        "next_check_at": None,
-        "classification_deadline": None,
-        "updated_at": now,
+        **version_values(
+            record,
+            classification,
+            version=found.version,
+            content_hash=found.content_hash,
+            body=found.body,
+            signals=found.signals,
+            signals_seen_at=found.signals_seen_at,
+            state=state,
+            now=now,
+        ),
     }
     if found.new:
         writes.inserts.append(
