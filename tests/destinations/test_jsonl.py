@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from tests.destinations.conformance import (
     Harness,
     make_delivery,
 )
+from tests.destinations.killed_writer import deliver_until_killed
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -158,33 +156,12 @@ asyncio.run(main())
 """
 
 
-def _write_until_killed(path: Path, kill_after: int) -> int:
-    """Run a writer process, SIGKILL it after `kill_after` acknowledged batches; return the
-    highest order id it acknowledged."""
-    writer = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(path)],
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert writer.stdout is not None
-    acknowledged = 0
-    try:
-        for _ in range(kill_after):
-            acknowledged = int(writer.stdout.readline())
-    finally:
-        writer.send_signal(signal.SIGKILL)
-        writer.wait(timeout=10)
-    return acknowledged
-
-
 @pytest.mark.parametrize("kill_after", [3, 40, 150])
 async def test_sigkill_mid_stream_then_restart_writes_each_key_once(
     tmp_path: Path, kill_after: int
 ) -> None:
     path = tmp_path / "orders.jsonl"
-    acknowledged = _write_until_killed(path, kill_after)
+    acknowledged = deliver_until_killed(_WRITER, [str(path)], kill_after)
     # Everything acknowledged before the kill is on disk; then the outbox sends it all again.
     on_disk = {line["order_id"] for line in _lines_tolerant(path)}
     assert set(range(1, acknowledged + 1)) <= on_disk

@@ -4,12 +4,8 @@ duplicate after a SIGKILL in the middle of a burst."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +23,7 @@ from tests.destinations.conformance import (
     Harness,
     make_delivery,
 )
+from tests.destinations.killed_writer import deliver_until_killed
 
 Entry = tuple[str, dict[str, str]]
 
@@ -182,31 +179,10 @@ asyncio.run(main())
 """
 
 
-def _deliver_until_killed(prefix: str, kill_after: int) -> int:
-    """Run a delivering process, SIGKILL it after `kill_after` acknowledged batches; return the
-    highest order id it acknowledged."""
-    writer = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, REDIS_URL, prefix],
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert writer.stdout is not None
-    acknowledged = 0
-    try:
-        for _ in range(kill_after):
-            acknowledged = int(writer.stdout.readline())
-    finally:
-        writer.send_signal(signal.SIGKILL)
-        writer.wait(timeout=10)
-    return acknowledged
-
-
 @pytest.mark.parametrize("kill_after", [3, 60])
 async def test_sigkill_mid_burst_then_restart_duplicates_no_key(kill_after: int) -> None:
     prefix = _prefix()
-    acknowledged = _deliver_until_killed(prefix, kill_after)
+    acknowledged = deliver_until_killed(_WRITER, [REDIS_URL, prefix], kill_after)
     destination = RedisStreamDestination("streams", url=SecretStr(REDIS_URL), stream_prefix=prefix)
     harness = RedisHarness(destination, prefix)
     try:
