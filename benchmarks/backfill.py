@@ -29,12 +29,12 @@ from typing import Any
 
 import httpx2
 
-from b2bsync.destinations import ConfiguredDestination, Route, SqlDestination
+from b2bsync.destinations import SqlDestination
 from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database, OrderFilter
-from b2bsync.sync import SyncContext, SyncSettings, run_once
-from harness import STORE, Sandbox, api_client, sandbox
+from b2bsync.sync import SyncSettings, run_once
+from harness import STORE, Sandbox, api_client, sandbox, sql_context
 from physics import B2B_PAGE, METAFIELD_PAGE, V2_PAGE, DataShape, floor_calls
 
 TARGET_CALLS_PER_ORDER = 0.03
@@ -91,13 +91,7 @@ async def cold_backfill(base_url: str, database_url: str, erp_url: str) -> dict[
     sql = SqlDestination("sql", url=erp_url)
     try:
         async with httpx2.AsyncClient(timeout=120) as http:
-            ctx = SyncContext(
-                store=STORE,
-                client=api_client(base_url, http),
-                db=database,
-                destinations=(ConfiguredDestination("sql", Route(), sql),),
-                settings=SyncSettings(),
-            )
+            ctx = sql_context(base_url, http, database, sql)
             started = time.perf_counter()
             summary = await run_once(ctx)
             seconds = time.perf_counter() - started

@@ -35,15 +35,15 @@ from pydantic import TypeAdapter
 
 from b2bsync.bigcommerce.models.orders import Order
 from b2bsync.bigcommerce.orders import decode_order_page
-from b2bsync.destinations import ConfiguredDestination, Route, SqlDestination
+from b2bsync.destinations import SqlDestination
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database
-from b2bsync.sync import ProcessSummary, SyncContext, SyncSettings
+from b2bsync.sync import ProcessSummary
 from b2bsync.sync.delivery import deliver_due
 from b2bsync.sync.engine import process_page
 from b2bsync.sync.poller import ORDER_INCLUDE, ORDERS_STREAM
 from b2bsync.sync.streams import run_streams
-from harness import STORE, TOKEN, api_client, sandbox
+from harness import STORE, TOKEN, sandbox, sql_context
 
 PAGE = 250
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -116,13 +116,7 @@ async def engine_run(base_url: str, pages: list[list[Any]], url: str, erp: str) 
     sql = SqlDestination("sql", url=erp)
     try:
         async with httpx2.AsyncClient(timeout=120) as http:
-            ctx = SyncContext(
-                store=STORE,
-                client=api_client(base_url, http),
-                db=database,
-                destinations=(ConfiguredDestination("sql", Route(), sql),),
-                settings=SyncSettings(),
-            )
+            ctx = sql_context(base_url, http, database, sql)
             now = datetime.now(UTC)
             await run_streams(ctx, now)
             summary = ProcessSummary()

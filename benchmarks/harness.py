@@ -23,6 +23,9 @@ from typing import Any
 import httpx2
 
 from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry
+from b2bsync.destinations import ConfiguredDestination, Route, SqlDestination
+from b2bsync.store import Database
+from b2bsync.sync import SyncContext, SyncSettings
 
 TOKEN = "bench-token"
 STORE = "benchstore"
@@ -196,4 +199,18 @@ def api_client(base_url: str, http: httpx2.AsyncClient) -> BigCommerceClient:
         b2b_api_url=f"{base_url}/b2b",
         http_client=http,
         governors=GovernorRegistry(),
+    )
+
+
+def sql_context(
+    base_url: str, http: httpx2.AsyncClient, database: Database, sql: SqlDestination
+) -> SyncContext:
+    """The sync of the sandbox's store into `database`, delivering to the one `sql`
+    destination, with the default settings: what the engine benchmarks run."""
+    return SyncContext(
+        store=STORE,
+        client=api_client(base_url, http),
+        db=database,
+        destinations=(ConfiguredDestination("sql", Route(), sql),),
+        settings=SyncSettings(),
     )
