@@ -1,7 +1,9 @@
-"""Checkpoints on SQLite and PostgreSQL: an aware watermark and a JSON cursor round-trip."""
+"""Checkpoints on SQLite and PostgreSQL: an aware watermark and a JSON cursor round-trip, and a
+watermark that never moves back, even under two scans of one stream at once."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 from b2bsync.store import Database
@@ -44,3 +46,37 @@ async def test_put_replaces_the_previous_checkpoint(db: Database) -> None:
         stored = await tx.checkpoints.get(STORE, "v2_orders")
     assert stored is not None
     assert (stored.watermark, stored.cursor, stored.updated_at) == (later(5), None, later(6))
+
+
+async def test_advance_never_moves_the_watermark_back(db: Database) -> None:
+    async with db.transaction() as tx:
+        first = await tx.checkpoints.advance(STORE, "v2_orders", [later(3), later(5)], later(6))
+    async with db.transaction() as tx:
+        # A scan that began earlier commits older records after a newer scan's page.
+        second = await tx.checkpoints.advance(STORE, "v2_orders", [later(2)], later(7))
+    async with db.transaction(readonly=True) as tx:
+        stored = await tx.checkpoints.get(STORE, "v2_orders")
+    assert (first, second) == (later(5), later(5))
+    assert stored is not None
+    assert (stored.watermark, stored.updated_at) == (later(5), later(7))
+
+
+async def test_two_scans_advancing_at_once_keep_the_newer_watermark(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.checkpoints.advance(STORE, "metafields", [T0], T0)
+
+    async def newer_scan() -> None:
+        async with db.transaction() as tx:
+            await tx.checkpoints.advance(STORE, "metafields", [later(9)], later(9))
+            await asyncio.sleep(0.2)  # still uncommitted when the other scan reads
+
+    async def older_scan() -> None:
+        await asyncio.sleep(0.05)
+        async with db.transaction() as tx:
+            await tx.checkpoints.advance(STORE, "metafields", [later(4)], later(9))
+
+    await asyncio.gather(newer_scan(), older_scan())
+    async with db.transaction(readonly=True) as tx:
+        stored = await tx.checkpoints.get(STORE, "metafields")
+    assert stored is not None
+    assert stored.watermark == later(9)

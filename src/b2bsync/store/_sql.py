@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from psycopg import sql as pg_sql
-from sqlalchemy import CTE, Select, Table, Update, bindparam, insert, update
+from sqlalchemy import CTE, Select, Table, Update, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
@@ -24,6 +24,21 @@ def ignoring_conflicts(conn: AsyncConnection, table: Table, conflict: Sequence[s
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+
+
+def merging(
+    conn: AsyncConnection, table: Table, conflict: Sequence[str], columns: Sequence[str]
+) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) DO UPDATE SET` each of `columns` to the new row's value
+    where it has one (`COALESCE(new, stored)`): two writers inserting one key at once, each
+    with part of a row, both keep their part. Execute it with the rows (cached)."""
+    insert_: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+    )
+    return insert_.on_conflict_do_update(
+        index_elements=list(conflict),
+        set_={name: func.coalesce(insert_.excluded[name], table.c[name]) for name in columns},
+    )
 
 
 def upserting(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.records import OrderRecord
-from b2bsync.store._sql import chunks, ignoring_conflicts
+from b2bsync.store._sql import chunks, merging
 from b2bsync.store.ledger import Page
 from b2bsync.store.schema import companies, invoice_payments, invoices, order_drafts, order_signals
 
@@ -237,15 +237,22 @@ class SignalRepository:
         self._conn = conn
 
     async def _select_in(
-        self, table: Table, key: ColumnElement[Any], store: str, ids: Iterable[Any]
+        self,
+        table: Table,
+        key: ColumnElement[Any],
+        store: str,
+        ids: Iterable[Any],
+        *,
+        locked: bool = False,
     ) -> list[Row[Any]]:
         wanted = sorted(set(ids))
         found: list[Row[Any]] = []
         for chunk in chunks(wanted, _IN_CHUNK):
-            result = await self._conn.execute(
-                select(table).where(table.c.store == store, key.in_(list(chunk)))
-            )
-            found.extend(result)
+            query = select(table).where(table.c.store == store, key.in_(list(chunk)))
+            if locked:
+                # In key order, so two writers locking overlapping rows cannot deadlock.
+                query = query.order_by(key).with_for_update()
+            found.extend(await self._conn.execute(query))
         return found
 
     async def _upsert(
@@ -297,20 +304,29 @@ class SignalRepository:
                 list(changed_rows),
             )
         if new_rows:
+            # A row another transaction inserted meanwhile (a webhook batch and the poll reading
+            # two streams of one new order) gets this one's values merged in, not dropped.
+            columns = [name for name in new_rows[0] if name not in ("store", key)]
             await self._conn.execute(
-                ignoring_conflicts(self._conn, table, ("store", key)), list(new_rows)
+                merging(self._conn, table, ("store", key), columns), list(new_rows)
             )
 
-    async def signals(self, store: str, order_ids: Iterable[int]) -> dict[int, OrderSignalRow]:
-        """Cached signals of those orders that have any, by order id."""
-        rows = await self._select_in(order_signals, order_signals.c.order_id, store, order_ids)
+    async def signals(
+        self, store: str, order_ids: Iterable[int], *, locked: bool = False
+    ) -> dict[int, OrderSignalRow]:
+        """Cached signals of those orders that have any, by order id; `locked` holds the rows
+        until the transaction ends, for a read-modify-write (PostgreSQL; a SQLite writer holds
+        the whole database)."""
+        rows = await self._select_in(
+            order_signals, order_signals.c.order_id, store, order_ids, locked=locked
+        )
         return {row.order_id: _signal_row(row) for row in rows}
 
     async def put_metafields(
         self, store: str, found: Sequence[MetafieldSignal], now: datetime
     ) -> set[int]:
         """Cache `orderType` metafields; returns the orders whose value or namespace changed."""
-        current = await self.signals(store, (item.order_id for item in found))
+        current = await self.signals(store, (item.order_id for item in found), locked=True)
         merged: dict[int, OrderSignalRow] = {}
         for item in found:
             base = merged.get(item.order_id) or current.get(item.order_id)
@@ -330,7 +346,7 @@ class SignalRepository:
         self, store: str, found: Sequence[B2BOrderSignal], now: datetime
     ) -> set[int]:
         """Cache B2B Edition order records; returns the orders whose record changed."""
-        current = await self.signals(store, (item.order_id for item in found))
+        current = await self.signals(store, (item.order_id for item in found), locked=True)
         merged: dict[int, OrderSignalRow] = {}
         for item in found:
             base = merged.get(item.order_id) or current.get(item.order_id)

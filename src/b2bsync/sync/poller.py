@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from b2bsync.bigcommerce.orders import OrderPage
-from b2bsync.domain.watermark import ScanCursor, advance_watermark, scan_lower_bound
+from b2bsync.domain.watermark import ScanCursor, scan_lower_bound
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.engine import ProcessSummary, process_changes, process_page
 from b2bsync.sync.streams import StreamResult, run_streams
@@ -92,9 +92,8 @@ async def scan_orders(
             fresh = [order for order in page.orders if order.id in fresh_ids]
             async with ctx.db.transaction() as tx:
                 processed.add(await process_page(ctx, tx, fresh, now, rejected=page.rejected))
-                watermark = advance_watermark(watermark, [modified for _, modified in fresh_pairs])
-                await tx.checkpoints.put(
-                    ctx.store, stream, watermark=watermark, cursor=None, now=now
+                await tx.checkpoints.advance(
+                    ctx.store, stream, [modified for _, modified in fresh_pairs], now
                 )
             summary.pages += 1
             summary.orders += len(fresh_ids - summary.order_ids)

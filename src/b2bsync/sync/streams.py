@@ -25,7 +25,7 @@ from b2bsync.bigcommerce.errors import BadPayload
 from b2bsync.bigcommerce.models.b2b import B2BOrder, Company, Invoice, Payment
 from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY
 from b2bsync.domain.rejects import Rejected, RejectedStream
-from b2bsync.domain.watermark import advance_watermark, scan_lower_bound
+from b2bsync.domain.watermark import scan_lower_bound
 from b2bsync.store.database import Transaction
 from b2bsync.store.signals import MetafieldSignal
 from b2bsync.sync.context import SyncContext
@@ -72,24 +72,24 @@ EVERYTHING = datetime(1970, 1, 1, tzinfo=UTC)
 in the backfill window may name a company or pay an invoice untouched for longer than that."""
 
 
-async def _bounds(
+async def _lower_bound(
     ctx: SyncContext, stream: str, now: datetime, *, first: datetime | None = None
-) -> tuple[datetime | None, datetime]:
-    """The stream's watermark and the lower bound of this scan (`first`, or the configured
-    start, before the first scan)."""
+) -> datetime:
+    """Where this scan of the stream starts: its watermark − overlap (`first`, or the
+    configured start, before the first scan)."""
     async with ctx.db.transaction(readonly=True) as tx:
         checkpoint = await tx.checkpoints.get(ctx.store, stream)
     watermark = checkpoint.watermark if checkpoint is not None else None
     if watermark is None:
-        return None, first if first is not None else ctx.settings.first_start(now)
-    return watermark, scan_lower_bound(watermark, ctx.settings.overlap)
+        return first if first is not None else ctx.settings.first_start(now)
+    return scan_lower_bound(watermark, ctx.settings.overlap)
 
 
 async def _save_watermark(
-    ctx: SyncContext, stream: str, watermark: datetime | None, now: datetime
+    ctx: SyncContext, stream: str, stamps: Sequence[datetime], now: datetime
 ) -> None:
     async with ctx.db.transaction() as tx:
-        await tx.checkpoints.put(ctx.store, stream, watermark=watermark, cursor=None, now=now)
+        await tx.checkpoints.advance(ctx.store, stream, stamps, now)
 
 
 async def _close(items: AsyncIterator[Any]) -> None:
@@ -114,7 +114,7 @@ async def _settle(
 async def scan_metafields(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache every `orderType` metafield modified since the checkpoint."""
     stream = "metafields"
-    watermark, lower = await _bounds(ctx, stream, now)
+    lower = await _lower_bound(ctx, stream, now)
     changed: set[int] = set()
     stamps: list[datetime] = []
     batch: list[MetafieldSignal] = []
@@ -148,7 +148,7 @@ async def scan_metafields(ctx: SyncContext, now: datetime) -> StreamResult:
         if len(batch) >= FLUSH_EVERY:
             await flush()
     await flush()
-    await _save_watermark(ctx, stream, advance_watermark(watermark, stamps), now)
+    await _save_watermark(ctx, stream, stamps, now)
     return StreamResult(stream, read + rejected, frozenset(changed), rejected)
 
 
@@ -212,7 +212,7 @@ def _data(body: Any) -> list[Mapping[str, Any]]:
 async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache every B2B Edition order record updated since the checkpoint."""
     stream = "b2b_orders"
-    watermark, lower = await _bounds(ctx, stream, now)
+    lower = await _lower_bound(ctx, stream, now)
     size = ctx.settings.b2b_page_size
 
     async def fetch(anchor: datetime, offset: int) -> tuple[list[B2BOrder], int]:
@@ -256,9 +256,7 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
             )
             clean = [str(order.bc_order_id) for order in page]
             await _settle(tx, ctx, RejectedStream.B2B_ORDER, rejects, clean, now)
-            # A running maximum: the page's stamps only need comparing with the newest so far.
-            watermark = advance_watermark(watermark, [key(order)[1] for order in page])
-            await tx.checkpoints.put(ctx.store, stream, watermark=watermark, cursor=None, now=now)
+            await tx.checkpoints.advance(ctx.store, stream, [key(order)[1] for order in page], now)
         rejected += len(rejects)
         rejects.clear()
     if rejects:
@@ -292,7 +290,7 @@ def _desc_filters() -> dict[str, Any]:
 async def scan_invoices(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache invoices updated since the checkpoint; the orders they bill have changed."""
     stream = "invoices"
-    _, lower = await _bounds(ctx, stream, now, first=EVERYTHING)
+    lower = await _lower_bound(ctx, stream, now, first=EVERYTHING)
     rejects: list[Rejected] = []
     found: list[Invoice] = await _newest_first(
         ctx.client.b2b.invoices(
@@ -318,7 +316,7 @@ async def scan_invoices(ctx: SyncContext, now: datetime) -> StreamResult:
 async def scan_payments(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache invoice payments updated since the checkpoint; their checkout orders changed."""
     stream = "payments"
-    _, lower = await _bounds(ctx, stream, now, first=EVERYTHING)
+    lower = await _lower_bound(ctx, stream, now, first=EVERYTHING)
     rejects: list[Rejected] = []
     found: list[Payment] = await _newest_first(
         ctx.client.b2b.payments(
@@ -342,7 +340,7 @@ async def scan_payments(ctx: SyncContext, now: datetime) -> StreamResult:
 async def scan_companies(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache companies updated since the checkpoint; a renamed company changes its orders."""
     stream = "companies"
-    _, lower = await _bounds(ctx, stream, now, first=EVERYTHING)
+    lower = await _lower_bound(ctx, stream, now, first=EVERYTHING)
     rejects: list[Rejected] = []
     found: list[Company] = await _newest_first(
         ctx.client.b2b.companies(
