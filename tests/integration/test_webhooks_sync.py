@@ -3,6 +3,8 @@ micro-batcher scans in batches and delivers; duplicates and out-of-order callbac
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import httpx2
 
 from b2bsync.sandbox.config import DelayRange
@@ -12,7 +14,14 @@ from b2bsync.sync.microbatch import BatchSettings, MicroBatcher, process_feed
 from b2bsync.sync.webhooks_install import WebhookSecret, install_webhooks
 from b2bsync.web import create_app
 from tests.conftest import quiet_config
-from tests.integration.sync_support import Recorder, put_order, sqlite_db, sync_context  # noqa: F401
+from tests.integration.sync_support import (  # noqa: F401
+    Recorder,
+    any_db,
+    ledger,
+    put_order,
+    sqlite_db,
+    sync_context,
+)
 from tests.integration.webhook_support import (
     INTAKE_SECRET,
     auth_headers,
@@ -76,6 +85,60 @@ async def test_callbacks_from_the_sandbox_drive_batched_scans_to_delivery(
     # Duplicated callbacks cost nothing: one delivery per version.
     keys = [delivery.idempotency_key for delivery in recorder.received]
     assert len(keys) == len(set(keys))
+
+
+async def test_safety_net_polls_beside_the_batches_deliver_every_version_once(
+    any_db: Database,  # noqa: F811
+) -> None:
+    recorder = Recorder()
+    config = quiet_config(webhook_duplicate_rate=0.3, metafield_delay=DelayRange(0.0, 0.5))
+    with run_sandbox(config) as sandbox:
+        async with sync_context(sandbox, any_db, destinations=(recorder.configured(),)) as ctx:
+            port = free_port()
+            intake_url = f"http://127.0.0.1:{port}"
+            await install_webhooks(ctx.client, any_db, ctx.store, intake_url, SECRET)
+            # A poll every second, re-reading its whole overlap while batches scan the same
+            # streams: the two lanes write the same orders, signals and checkpoints at once.
+            # The whole quota, so that the paced polls come round often in a short test.
+            batcher = MicroBatcher(
+                ctx, settings=BatchSettings(quota_share=1.0), poll_interval=lambda: 1.0
+            )
+            intake = WebhookIntake(
+                any_db,
+                IntakeSettings(store=ctx.store, secret=SECRET.value),
+                on_accepted=batcher.wake,
+            )
+            app = create_app(intakes=[intake], services=(batcher.run,))
+            async with serve(app, port):
+                await wait_for(lambda: batcher.polls == 1)
+                await simulate(
+                    sandbox, {"rate": 20, "duration": 3, "invoice_share": 0.4, "seed": 9}
+                )
+                polls_before = batcher.polls
+                await wait_for(lambda: batcher.polls >= polls_before + 2, limit_s=60)
+                truth = await sandbox_truth(sandbox)
+                await wait_for(lambda: delivered_current(recorder, truth), limit_s=60)
+            watermark_rows = await _watermarks(any_db, ctx.store)
+            entries = await ledger(any_db, ctx.store)
+
+    assert batcher.batches >= 1
+    keys = [delivery.idempotency_key for delivery in recorder.received]
+    assert len(keys) == len(set(keys))
+    assert set(entries) == set(truth)
+    # Neither lane set the other's progress back: the watermark covers every live order read.
+    newest = max(entry.date_modified for entry in entries.values() if not entry.is_archived)
+    watermark = watermark_rows["v2_orders"]
+    assert isinstance(watermark, datetime)
+    assert watermark >= newest
+
+
+async def _watermarks(db: Database, store: str) -> dict[str, object]:
+    async with db.transaction(readonly=True) as tx:
+        found = {
+            stream: await tx.checkpoints.get(store, stream)
+            for stream in ("v2_orders", "metafields")
+        }
+    return {stream: point.watermark if point else None for stream, point in found.items()}
 
 
 async def _no_open(db: Database, store: str) -> bool:

@@ -69,3 +69,73 @@ def test_the_headers_quota_replaces_the_assumed_one() -> None:
 def test_a_share_outside_0_to_1_is_refused_with_its_value(share: float) -> None:
     with pytest.raises(ValueError, match=str(share)):
         QuotaShare(share=share)
+
+
+def _run_beside_a_poll(
+    quota: QuotaShare, arrivals: list[tuple[float, int]], poll_requests: int, reserve: float
+) -> tuple[list[tuple[float, int]], list[float]]:
+    """Batches as they arrive and a poll that always wants its next request, each lane waiting
+    as the bucket says; (every send as (time, requests), the poll's send times)."""
+    quota.start_poll(0.0)
+    sent: list[tuple[float, int]] = []
+    poll_sent: list[float] = []
+    poll_at, batch_at, index = 0.0, arrivals[0][0], 0
+    while len(poll_sent) < poll_requests or index < len(arrivals):
+        poll_turn = len(poll_sent) < poll_requests and (
+            index >= len(arrivals) or poll_at <= batch_at
+        )
+        if poll_turn:
+            if (wait := quota.poll_wait_s(reserve, poll_at)) > 0:
+                poll_at += wait + 1e-9
+                continue
+            quota.take_for_poll(reserve, poll_at)
+            sent.append((poll_at, 1))
+            poll_sent.append(poll_at)
+        else:
+            cost = arrivals[index][1]
+            if (wait := quota.wait_s(cost, batch_at)) > 0:
+                batch_at += wait + 1e-9
+                continue
+            quota.spend(cost, batch_at)
+            sent.append((batch_at, cost))
+            index += 1
+            if index < len(arrivals):
+                batch_at += arrivals[index][0]
+    quota.end_poll(max(poll_at, batch_at))
+    return sent, poll_sent
+
+
+def _most_in_a_window(sent: list[tuple[float, int]], window_s: float) -> int:
+    return max(
+        sum(cost for at, cost in sent if start <= at < start + window_s) for start, _ in sent
+    )
+
+
+@given(
+    arrivals=ARRIVALS,
+    poll_requests=st.integers(min_value=1, max_value=80),
+    share=st.sampled_from([0.1, 0.2, 0.5]),
+)
+def test_a_poll_beside_batches_keeps_within_the_share_and_gets_its_part(
+    arrivals: list[tuple[float, int]], poll_requests: int, share: float
+) -> None:
+    quota = QuotaShare(share=share, quota=150, window_s=30.0)
+    sent, poll_sent = _run_beside_a_poll(quota, arrivals, poll_requests, reserve=2.0)
+    assert _most_in_a_window(sent, quota.window_s) <= quota.allowed + 1e-9
+    # However busy the batches, each poll request waits at most for its own part of the refill.
+    gaps = [b - a for a, b in zip([0.0, *poll_sent], poll_sent, strict=False)]
+    assert max(gaps) <= 1 / (quota.rate * quota.poll_fraction) + 1e-6
+
+
+def test_batches_go_on_while_a_long_poll_runs() -> None:
+    quota = QuotaShare(share=0.2, quota=150, window_s=30.0)
+    # A store at 20 orders/s: a batch of 2 requests wants to start every 0.5 s, all along.
+    arrivals = [(0.5, 2)] * 600
+    sent, poll_sent = _run_beside_a_poll(quota, arrivals, poll_requests=50, reserve=2.0)
+    poll_ends = poll_sent[-1]
+    batches_meanwhile = sum(1 for at, cost in sent if cost == 2 and at <= poll_ends)
+    assert poll_ends <= 50 / (quota.rate * quota.poll_fraction)
+    # The batches keep (1 - poll_fraction) of the refill: fewer, never stopped.
+    expected = poll_ends * quota.rate * (1 - quota.poll_fraction) / 2
+    assert batches_meanwhile >= expected - 1
+    assert _most_in_a_window(sent, quota.window_s) <= quota.allowed + 1e-9

@@ -24,7 +24,9 @@ from b2bsync.bigcommerce.governor import (
     Governor,
     GovernorRegistry,
     GovernorSnapshot,
+    RequestGate,
     default_registry,
+    gated,
 )
 from b2bsync.bigcommerce.retry import RetryPolicy
 
@@ -43,6 +45,7 @@ __all__ = [
     "GovernorSnapshot",
     "NotFound",
     "RateLimited",
+    "RequestGate",
     "RetriableError",
     "RetryPolicy",
     "ServerError",
@@ -50,4 +53,5 @@ __all__ = [
     "Unauthorized",
     "ValidationFailed",
     "default_registry",
+    "gated",
 ]

@@ -18,7 +18,9 @@ import asyncio
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -29,8 +31,10 @@ __all__ = [
     "Governor",
     "GovernorRegistry",
     "GovernorSnapshot",
+    "RequestGate",
     "WindowReading",
     "default_registry",
+    "gated",
     "read_b2b_headers",
     "read_store_headers",
 ]
@@ -41,6 +45,23 @@ class Family(StrEnum):
 
     STORE = "store"
     B2B = "b2b"
+
+
+RequestGate = Callable[["Family"], Awaitable[None]]
+"""Awaited with the API family before each request a governor lets through (retries included):
+a caller keeping a share of the quota of its own paces and counts its requests there."""
+
+_gate: ContextVar[RequestGate | None] = ContextVar("b2bsync_request_gate", default=None)
+
+
+@contextmanager
+def gated(gate: RequestGate) -> Iterator[None]:
+    """Pass every request of this context, and of the tasks it starts, through `gate`."""
+    token = _gate.set(gate)
+    try:
+        yield
+    finally:
+        _gate.reset(token)
 
 
 DEFAULT_BURST_FRACTION = 0.25
@@ -311,7 +332,11 @@ class Governor:
     # asyncio wrappers.
 
     async def acquire(self) -> None:
-        """Wait until a request may be sent, and count it as sent."""
+        """Wait until a request may be sent (the context's gate first, if any), and count it
+        as sent."""
+        gate = _gate.get()
+        if gate is not None:
+            await gate(self.family)
         # The lock queues callers in arrival order, so pacing is fair across coroutines.
         async with self._lock:
             while not self._learned and self.in_flight > 0:

@@ -23,6 +23,7 @@ from datetime import timedelta
 import structlog
 
 from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce.governor import Family, gated
 from b2bsync.store.change_feed import ChangeItem, ChangeSource
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.delivery import DeliverySummary, deliver_due
@@ -128,14 +129,30 @@ async def poll_round(ctx: SyncContext, settings: BatchSettings = BatchSettings()
     return summary
 
 
-class MicroBatcher:
-    """Runs batches when the intake wakes it, and the full poll every `poll_interval()` seconds.
+async def _wait_out(delay: Callable[[], float]) -> None:
+    """Sleep until `delay()` says 0. The bucket's arithmetic tells how long to wait; asked again
+    after each sleep, because the other lane may have spent or a poll begun or ended."""
+    while (wait := delay()) > 0:  # noqa: ASYNC110 - a computed wait, no event to wait for
+        await asyncio.sleep(wait)
 
-    One task per store does both, so a batch and a poll never scan the same stream at once.
-    `poll_interval` is read before every wait: the watchdog shortens it while webhooks are
-    unhealthy. Both keep within `settings.quota_share` of the store API quota (`quota`): a
-    batch waits until the share allows its expected cost, so a busy store gets fewer, fuller
-    batches.
+
+class MicroBatcher:
+    """Runs batches when the intake wakes it, and the safety-net poll every `poll_interval()`
+    seconds beside them.
+
+    The first round is a poll on its own: it catches up on what happened while no process ran
+    and takes whatever a previous process left in the change feed, at the governor's pace. After
+    that a poll runs as a task of its own next to the batches, started every `poll_interval()`
+    seconds (start to start, so consecutive polls' overlaps meet), and never two at once.
+    `poll_interval` is read at each start: the watchdog shortens it while webhooks are
+    unhealthy. Everything keeps within `settings.quota_share` of the store API quota (`quota`):
+    a batch waits until the share allows its expected cost, so a busy store gets fewer, fuller
+    batches, and each request of a poll waits for its part of the share (`sync.quota`), so a
+    poll of tens of pages neither bursts through the share nor holds the batches up.
+
+    A batch and a poll may scan the same stream at once: each page commits in its own
+    transaction over locked ledger rows, a read older than the ledger changes nothing, and a
+    checkpoint never moves back (`CheckpointRepository.advance`).
     """
 
     def __init__(
@@ -151,94 +168,144 @@ class MicroBatcher:
         self.poll_interval = poll_interval
         self._monotonic = monotonic
         self._wake = asyncio.Event()
+        self._poll_done = asyncio.Event()
         self.batches = 0
         self.polls = 0
         self.quota = QuotaShare(share=settings.quota_share)
         self._batch_cost = 2.0
         """Expected requests of the next batch: a moving average of the last ones."""
-
-    def _sent(self) -> int:
-        return self.ctx.client.store_http.governor.sent
-
-    def _spent(self, before: int) -> int:
-        governor = self.ctx.client.store_http.governor
-        self.quota.learn(governor.quota, governor.window_s)
-        calls = governor.sent - before
-        self.quota.spend(calls, self._monotonic())
-        return calls
+        self._batch_calls = 0
 
     def wake(self) -> None:
         """Tell the batcher that rows arrived (the intake's `on_accepted`)."""
         self._wake.set()
 
+    def _learn_quota(self) -> None:
+        governor = self.ctx.client.store_http.governor
+        self.quota.learn(governor.quota, governor.window_s)
+
+    async def _count_batch_request(self, family: Family) -> None:
+        # A batch waited for its expected cost before it began; its requests are taken out as
+        # they go, so that a poll running beside it sees what is left.
+        if family is Family.STORE:
+            self._learn_quota()
+            self.quota.spend(1, self._monotonic())
+            self._batch_calls += 1
+
+    async def _pace_poll_request(self, family: Family) -> None:
+        if family is not Family.STORE:
+            return
+        self._learn_quota()
+        await _wait_out(lambda: self.quota.poll_wait_s(self._batch_cost, self._monotonic()))
+        self.quota.take_for_poll(self._batch_cost, self._monotonic())
+
     async def poll_round(self) -> RunSummary:
-        """`poll_round` for this batcher's store, counted in `polls`."""
-        before = self._sent()
-        try:
+        """`poll_round` for this batcher's store (the change feed, then a full `run_once`) at
+        the governor's pace, counted in `polls` and taken out of the share afterwards."""
+        with gated(self._count_batch_request):
             summary = await poll_round(self.ctx, self.settings)
+        self.polls += 1
+        return summary
+
+    async def paced_poll(self) -> RunSummary:
+        """A full `run_once` whose every store API request waits for its part of the share;
+        the change-feed rows are left to the batches, which are woken afterwards for any that
+        a failed batch left behind."""
+        self.quota.start_poll(self._monotonic())
+        try:
+            with gated(self._pace_poll_request):
+                summary = await run_once(self.ctx)
         finally:
-            self._spent(before)
+            self.quota.end_poll(self._monotonic())
+            self._poll_done.set()
+            self.wake()
         self.polls += 1
         return summary
 
     async def _batch(self) -> BatchSummary | None:
-        before = self._sent()
+        self._batch_calls = 0
         try:
-            return await process_feed(self.ctx, self.settings)
+            with gated(self._count_batch_request):
+                batch = await process_feed(self.ctx, self.settings)
         finally:
-            calls = self._spent(before)
-            self._batch_cost = 0.8 * self._batch_cost + 0.2 * max(calls, 1)
+            self._batch_cost = 0.8 * self._batch_cost + 0.2 * max(self._batch_calls, 1)
+        # The client's call count includes the requests of a poll running meanwhile.
+        return None if batch is None else dataclasses.replace(batch, calls=self._batch_calls)
+
+    async def _wait_for_share(self, last_batch: float) -> None:
+        """Gather the burst, keep the least interval, then wait until the share allows the
+        batch's expected cost (asked again after each wait: a poll may have begun or ended)."""
+        now = self._monotonic()
+        await asyncio.sleep(
+            max(self.settings.window_s, last_batch + self.settings.min_interval_s - now)
+        )
+        await _wait_out(lambda: self.quota.wait_s(self._batch_cost, self._monotonic()))
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Batch and poll until `stop` is set (or the task is cancelled). The first round is a
-        poll, which also takes whatever a previous process left in the change feed."""
+        """Batch and poll until `stop` is set (or the task is cancelled)."""
         stopping = stop or asyncio.Event()
         next_poll = self._monotonic()
+        polling: asyncio.Task[RunSummary] | None = None
         last_batch = float("-inf")
-        while not stopping.is_set():
-            now = self._monotonic()
-            try:
-                if now >= next_poll:
-                    self._wake.clear()
-                    await self.poll_round()
-                    next_poll = self._monotonic() + self.poll_interval()
-                    continue
-                if self._wake.is_set():
-                    self._wake.clear()
-                    pause = max(
-                        self.settings.window_s,
-                        last_batch + self.settings.min_interval_s - now,
-                        self.quota.wait_s(self._batch_cost, now),
-                    )
-                    await asyncio.sleep(pause)
-                    last_batch = self._monotonic()
-                    batch = await self._batch()
-                    if batch is not None:
-                        self.batches += 1
-                        log.info(
-                            "microbatch.done",
-                            store=self.ctx.store,
-                            rows=batch.rows,
-                            read=batch.orders_read,
-                            versions=batch.processed.versions,
-                            delivered=batch.delivery.delivered,
-                            calls=batch.calls,
-                            duration_ms=round((self._monotonic() - last_batch) * 1000),
-                        )
-                    continue
-            except BigCommerceError as error:
-                # Rows stay leased and are retried after the lease; the poll re-reads anyway.
-                log.warning("microbatch.failed", store=self.ctx.store, error=str(error))
-                next_poll = min(next_poll, self._monotonic() + self.settings.min_interval_s * 4)
-            await self._sleep_until_woken(next_poll - self._monotonic(), stopping)
+        try:
+            while not stopping.is_set():
+                try:
+                    if polling is not None and polling.done():
+                        finished, polling = polling, None
+                        self._poll_done.clear()
+                        finished.result()
+                    now = self._monotonic()
+                    if polling is None and now >= next_poll:
+                        next_poll = now + self.poll_interval()
+                        if self.polls == 0:
+                            self._wake.clear()
+                            await self.poll_round()
+                        else:
+                            self._poll_done.clear()
+                            polling = asyncio.create_task(self.paced_poll())
+                        continue
+                    if self._wake.is_set():
+                        self._wake.clear()
+                        await self._wait_for_share(last_batch)
+                        last_batch = self._monotonic()
+                        batch = await self._batch()
+                        if batch is not None:
+                            self._log_batch(batch, last_batch)
+                        continue
+                except BigCommerceError as error:
+                    # Rows stay leased and are retried after the lease; the poll re-reads anyway.
+                    log.warning("microbatch.failed", store=self.ctx.store, error=str(error))
+                    retry_at = self._monotonic() + self.settings.min_interval_s * 4
+                    next_poll = min(next_poll, retry_at)
+                # While a poll runs, the next cannot start before it ends, which wakes us.
+                until_poll = None if polling else max(next_poll - self._monotonic(), 0.0)
+                await self._sleep_until_woken(until_poll, stopping)
+        finally:
+            if polling is not None:
+                polling.cancel()
+                await asyncio.gather(polling, return_exceptions=True)
 
-    async def _sleep_until_woken(self, wait_s: float, stopping: asyncio.Event) -> None:
+    def _log_batch(self, batch: BatchSummary, started: float) -> None:
+        self.batches += 1
+        log.info(
+            "microbatch.done",
+            store=self.ctx.store,
+            rows=batch.rows,
+            read=batch.orders_read,
+            versions=batch.processed.versions,
+            delivered=batch.delivery.delivered,
+            calls=batch.calls,
+            duration_ms=round((self._monotonic() - started) * 1000),
+        )
+
+    async def _sleep_until_woken(self, wait_s: float | None, stopping: asyncio.Event) -> None:
         waiters = [
             asyncio.create_task(self._wake.wait()),
             asyncio.create_task(stopping.wait()),
+            asyncio.create_task(self._poll_done.wait()),
         ]
         try:
-            await asyncio.wait(waiters, timeout=max(0.0, wait_s), return_when="FIRST_COMPLETED")
+            await asyncio.wait(waiters, timeout=wait_s, return_when="FIRST_COMPLETED")
         finally:
             for waiter in waiters:
                 waiter.cancel()
