@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from b2bsync.commands.api import api_app
@@ -18,6 +20,7 @@ from b2bsync.commands.sync import backfill, sync
 from b2bsync.commands.webhooks import webhooks_app
 from b2bsync.commands.worker import worker
 from b2bsync.commands.writeback import writeback_app
+from b2bsync.observability import LogFormat, set_log_preferences
 from b2bsync.sandbox.cli import sandbox_app
 
 app = typer.Typer(
@@ -26,6 +29,27 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _global_options(
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Debug logs: each API request, each delivered order."),
+    ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            help="Log lines on stderr: console, json, or auto (JSON when stderr is not a "
+            "terminal).",
+        ),
+    ] = LogFormat.AUTO,
+) -> None:
+    """Options that apply to every command; put them before the command's name."""
+    set_log_preferences(verbose=verbose, log_format=log_format)
+
+
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(db_app, name="db")
 app.add_typer(api_app, name="api")

@@ -84,3 +84,47 @@ def test_orders_show_people_invoice_numbers_and_keep_ids_beside_them_in_json(
     assert row["invoice_numbers"][0] in line
     shown = runner.invoke(app, ["orders", "show", str(row["order_id"])], env=synced_env).output
     assert row["invoice_numbers"][0] in shown
+
+
+def _log_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+def test_logs_are_json_off_a_terminal_and_debug_only_with_verbose(
+    sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = environment(sandbox, tmp_path)
+    quiet = runner.invoke(app, ["sync", "--once"], env=env)
+    assert quiet.exit_code == 0, quiet.output
+    # The runner's stderr is no terminal: every log line is a JSON object, none at debug.
+    lines = [json.loads(line) for line in _log_lines(quiet.stderr)]
+    assert "sync.round" in {line["event"] for line in lines}
+    assert {line["level"] for line in lines} <= {"info", "warning", "error"}
+
+    verbose = runner.invoke(app, ["-v", "sync", "--once"], env=env)
+    assert verbose.exit_code == 0, verbose.output
+    events = [json.loads(line) for line in _log_lines(verbose.stderr)]
+    assert any(line["level"] == "debug" and line["event"] == "api.request" for line in events)
+
+
+def test_log_format_console_writes_lines_for_people(
+    sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        app, ["--log-format", "console", "sync", "--once"], env=environment(sandbox, tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    lines = _log_lines(result.stderr)
+    round_lines = [line for line in lines if "sync.round" in line]
+    assert round_lines
+    assert "[info" in round_lines[0]
+    assert not any(line.startswith("{") for line in lines)
+
+
+def test_an_unknown_log_format_is_a_usage_error_naming_the_choices(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--log-format", "xml", "status"])
+    assert result.exit_code == 2
+    assert "xml" in result.output
+    assert "console" in result.output
