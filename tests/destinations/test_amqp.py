@@ -200,16 +200,34 @@ async def test_a_missing_exchange_without_declare_is_retry_until_it_exists(broke
     assert [m.message_id for m in await broker.drain()] == [f"{STORE}:1:1"]
 
 
-async def test_an_unreachable_broker_is_retry_without_the_password() -> None:
-    destination = AmqpDestination(
-        "bus", url=SecretStr("amqp://b2bsync:hunter2-secret@127.0.0.1:1/"), timeout_s=2
-    )
+def _with_credentials(user: str, password: str) -> str:
+    parts = urlsplit(AMQP_URL)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "amqp://b2bsync:hunter2-secret@127.0.0.1:1/",
+        _with_credentials("b2bsync-nobody", "hunter2-secret"),
+    ],
+    ids=["unreachable", "login-refused"],
+)
+async def test_a_broker_that_will_not_have_us_is_retry_without_the_password(url: str) -> None:
+    destination = AmqpDestination("bus", url=SecretStr(url), timeout_s=2)
     try:
         results = await destination.deliver([make_delivery(1), make_delivery(2)])
     finally:
         await destination.aclose()
     assert [r.outcome for r in results] == [Outcome.RETRY] * 2
     assert all(r.error and "hunter2" not in r.error for r in results)
+
+
+def test_error_texts_mask_the_password_as_written_and_percent_decoded() -> None:
+    destination = AmqpDestination("bus", url=SecretStr("amqp://u:pa%40ss-word@127.0.0.1/"))
+    text = destination.describe_error(ConnectionError("pa%40ss-word, or pa@ss-word"))
+    assert text == "ConnectionError: ***, or ***"
 
 
 class Proxy:
