@@ -75,12 +75,13 @@ class AmqpDestination(BaseDestination[Publication]):
 
     def prepare(self, delivery: Delivery) -> Publication:
         """The routing key and the message."""
+        headers: aio_pika.abc.HeadersType = {**summary_fields(delivery)}
         message = aio_pika.Message(
             delivery.model_dump_json().encode(),
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             message_id=delivery.idempotency_key,
-            headers=dict(summary_fields(delivery)),
+            headers=headers,
         )
         return Publication(routing_key(delivery), message)
 
