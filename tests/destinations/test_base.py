@@ -128,6 +128,7 @@ def test_the_public_surface() -> None:
     import b2bsync.destinations as destinations
 
     assert sorted(destinations.__all__) == [
+        "AmqpDestination",
         "BaseDestination",
         "ConfiguredDestination",
         "Destination",

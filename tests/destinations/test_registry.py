@@ -44,7 +44,14 @@ def test_the_documented_example_is_valid(tmp_path: Path) -> None:
     path.write_text(_docs_toml(), encoding="utf-8")
     environ = {"ERP_DATABASE_URL": "postgresql://erp:pw@db/erp", "ERP_WEBHOOK_SECRET": "s" * 32}
     settings = read_destination_settings(toml_path=path, environ=environ)
-    assert {setting.type for setting in settings} == {"sql", "http", "jsonl", "python", "redis"}
+    assert {setting.type for setting in settings} == {
+        "sql",
+        "http",
+        "jsonl",
+        "python",
+        "redis",
+        "amqp",
+    }
     by_name = {setting.name: setting for setting in settings}
     sql = by_name["erp-db"]
     assert isinstance(sql, SqlSettings)
@@ -147,6 +154,14 @@ def test_secrets_do_not_show_in_reprs() -> None:
         (
             [{"name": "a", "type": "sql", "url": "sqlite:///x.db", "table": "orders; drop"}],
             r"\('a'\): table: String should match",
+        ),
+        (
+            [{"name": "a", "type": "amqp", "url": "redis://127.0.0.1:6379/0"}],
+            r"\('a'\): url: expected a URL such as amqp://",
+        ),
+        (
+            [{"name": "a", "type": "amqp", "url": "amqp://h/", "declare": False, "queue": "q"}],
+            r"\('a'\): queue: needs declare = true",
         ),
     ],
 )

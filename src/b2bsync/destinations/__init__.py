@@ -4,6 +4,7 @@ The delivery loop sees only the `Destination` protocol. `build_destinations` mak
 configuration; `Route` decides which orders each one receives.
 """
 
+from b2bsync.destinations.amqp import AmqpDestination
 from b2bsync.destinations.base import BaseDestination, Destination, Prepared
 from b2bsync.destinations.errors import (
     DestinationConfigError,
@@ -27,6 +28,7 @@ from b2bsync.destinations.signing import sign, verify_signature
 from b2bsync.destinations.sql import SqlDestination
 
 __all__ = [
+    "AmqpDestination",
     "BaseDestination",
     "ConfiguredDestination",
     "Destination",

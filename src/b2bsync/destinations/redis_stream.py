@@ -4,13 +4,14 @@ key inside Redis itself."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from itertools import chain
 
 import redis.asyncio as aioredis
 import redis.exceptions
 from pydantic import SecretStr
 
-from b2bsync.destinations.base import BaseDestination, Prepared, error_text
+from b2bsync.destinations.base import BaseDestination, Prepared
+from b2bsync.destinations.brokers import describe_without_password, summary_fields
 from b2bsync.domain.delivery import Delivery, DeliveryResult, Outcome
 
 __all__ = ["ADD_ONCE", "RedisStreamDestination", "delivered_set", "stream_name"]
@@ -73,14 +74,7 @@ class RedisStreamDestination(BaseDestination[list[str]]):
             str(self._maxlen),
             "idempotency_key",
             delivery.idempotency_key,
-            "store",
-            delivery.store,
-            "order_id",
-            str(delivery.order_id),
-            "version",
-            str(delivery.version),
-            "order_type",
-            delivery.record.order_type.value,
+            *chain.from_iterable(summary_fields(delivery).items()),
             "delivery",
             delivery.model_dump_json(),
         ]
@@ -116,9 +110,7 @@ class RedisStreamDestination(BaseDestination[list[str]]):
 
     def describe_error(self, error: Exception) -> str:
         """The error text without the URL's password."""
-        text = error_text(error)
-        password = urlsplit(self._url.get_secret_value()).password
-        return text.replace(password, "***") if password else text
+        return describe_without_password(error, self._url)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

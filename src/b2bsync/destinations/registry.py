@@ -22,9 +22,11 @@ from pydantic import (
     RootModel,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
+from b2bsync.destinations.amqp import DEFAULT_BINDING_KEY, AmqpDestination
 from b2bsync.destinations.base import Destination
 from b2bsync.destinations.errors import DestinationConfigError
 from b2bsync.destinations.http import HttpDestination
@@ -36,6 +38,7 @@ from b2bsync.destinations.sql import DEFAULT_ORDERS_TABLE, DEFAULT_PAYMENTS_TABL
 
 __all__ = [
     "DESTINATIONS_ENV",
+    "AmqpSettings",
     "ConfiguredDestination",
     "DestinationSettings",
     "HttpSettings",
@@ -53,7 +56,7 @@ DESTINATIONS_ENV = "B2BSYNC_DESTINATIONS"
 
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _TABLE = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
-_TYPES = "'sql', 'http', 'jsonl', 'python', 'redis'"
+_TYPES = "'sql', 'http', 'jsonl', 'python', 'redis', 'amqp'"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -135,7 +138,39 @@ class RedisSettings(_Common):
         return _url_with_scheme(value, ("redis", "rediss"), "redis://127.0.0.1:6379/0")
 
 
-AnySettings: TypeAlias = SqlSettings | HttpSettings | JsonlSettings | PythonSettings | RedisSettings
+_AMQP_NAME = r"^[A-Za-z0-9_.:-]{1,255}$"
+"""The characters RabbitMQ allows in exchange and queue names."""
+
+
+class AmqpSettings(_Common):
+    type: Literal["amqp"]
+    url: SecretStr
+    exchange: str = Field(default="b2bsync", pattern=_AMQP_NAME)
+    """A topic exchange; routing keys `b2bsync.<kind>.<order_type>`."""
+    declare: bool = True
+    """Declare the exchange (durable), and `queue` if given, on connecting."""
+    queue: str | None = Field(default=None, pattern=_AMQP_NAME)
+    """A durable queue to declare and bind to the exchange with `binding_key`."""
+    binding_key: str = Field(default=DEFAULT_BINDING_KEY, min_length=1, max_length=255)
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: SecretStr) -> SecretStr:
+        return _url_with_scheme(value, ("amqp", "amqps"), "amqp://guest:guest@127.0.0.1:5672/")
+
+    @field_validator("queue")
+    @classmethod
+    def _check_queue(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # `declare` is validated before `queue` (field order), so it is in info.data when valid.
+        if value is not None and not info.data.get("declare", True):
+            raise ValueError("needs declare = true")
+        return value
+
+
+AnySettings: TypeAlias = (
+    SqlSettings | HttpSettings | JsonlSettings | PythonSettings | RedisSettings | AmqpSettings
+)
 DestinationSettings: TypeAlias = Annotated[AnySettings, Field(discriminator="type")]
 """One `[[destinations]]` table, by its `type`."""
 
@@ -271,6 +306,17 @@ def _build(setting: AnySettings) -> Destination:
                 url=setting.url,
                 stream_prefix=setting.stream_prefix,
                 maxlen=setting.maxlen,
+                timeout_s=setting.timeout_s,
+                max_batch=setting.max_batch,
+            )
+        case AmqpSettings():
+            return AmqpDestination(
+                setting.name,
+                url=setting.url,
+                exchange=setting.exchange,
+                declare=setting.declare,
+                queue=setting.queue,
+                binding_key=setting.binding_key,
                 timeout_s=setting.timeout_s,
                 max_batch=setting.max_batch,
             )
