@@ -22,6 +22,7 @@ from b2bsync.store import Database
 from b2bsync.web import create_app
 from b2bsync.web.access import Access
 from b2bsync.web.dashboard import Dashboard
+from b2bsync.web.pages import PROCESSING_STATUSES
 from tests.integration.sync_support import Recorder
 from tests.sandbox_server import RunningSandbox
 from tests.web_support import SyncedLedger, dashboard_over, sync_ledger
@@ -129,6 +130,17 @@ async def test_an_invoice_payment_order_page_shows_the_invoices_it_paid(
     for line in order["payment"]["lines"]:
         assert line["invoice_number"] in html
         assert line["amount"] in html
+    # People read labels; the codes stay in the tooltips and in the JSON.
+    shown = _visible_text(html)
+    payment = order["payment"]
+    assert payment["module_name"] == "payments_bigcommerce_sales_order"
+    assert "by Store checkout" in shown
+    assert "payments_bigcommerce_sales_order" not in shown
+    assert f'title="{payment["module_name"]}"' in html
+    assert PROCESSING_STATUSES[payment["processing_status"]] in shown
+    assert "processing status" not in shown
+    assert f"Status {order['status']}" in shown
+    assert f"{order['status_id']} {order['status']}" not in shown
     missing = await client.get(f"/api/orders/{synced.store}/999999999")
     assert missing.status_code == 404
 
@@ -376,3 +388,8 @@ async def test_lists_name_companies_and_invoices_run_in_number_order(
     named = [o for o in orders if o["company_id"]]
     assert named
     assert all(o["company_name"] for o in named)
+
+
+def _visible_text(html: str) -> str:
+    """The page's text as a reader sees it: tags (and their attributes) dropped, spaces joined."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())

@@ -63,7 +63,39 @@ def _label(code: str) -> str:
     return code.replace("_", " ")
 
 
+PROCESSING_STATUSES = {
+    0: "Incomplete",
+    1: "Awaiting processing",
+    2: "Processing",
+    3: "Completed",
+    4: "Refunded",
+}
+"""B2B Edition's payment processing statuses (the Invoice Portal's payment API)."""
+
+PAYMENT_METHODS = {
+    "payments_bigcommerce_sales_order": "Store checkout",
+    "payments_offline": "Offline payment",
+}
+"""The `moduleName`s B2B Edition is seen to write, as the Invoice Portal names them."""
+
+
+def _processing_status(code: int | None) -> str:
+    """A payment's processing status as a word: `3` -> `Completed`."""
+    if code is None:
+        return "–"
+    return PROCESSING_STATUSES.get(code, f"status {code}")
+
+
+def _payment_method(module_name: str | None) -> str:
+    """A payment's module as people know it: `payments_offline` -> `Offline payment`."""
+    if not module_name:
+        return "–"
+    return PAYMENT_METHODS.get(module_name, _label(module_name.removeprefix("payments_")))
+
+
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["processing_status"] = _processing_status
+TEMPLATES.env.filters["payment_method"] = _payment_method
 TEMPLATES.env.filters["label"] = _label
 TEMPLATES.env.filters["url_breaks"] = _url_breaks
 TEMPLATES.env.filters["duration"] = _duration
