@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from b2bsync.commands.alerts import alerts_app
 from b2bsync.commands.api import api_app
 from b2bsync.commands.db import db_app
 from b2bsync.commands.demo import demo
@@ -40,6 +41,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(writeback_app, name="writeback")
 app.add_typer(invoices_app, name="invoices")
 app.add_typer(push_app, name="push")
+app.add_typer(alerts_app, name="alerts")
 app.command("run")(run)
 app.command("worker")(worker)
 

@@ -227,12 +227,18 @@ class AlertService:
             label = channel_label(index, url)
             if channel_key(url) in done:
                 return ChannelResult(alert.name, label, True)
-            return await self._attempt(alert, label, url, title, body)
+            return await self._attempt(alert, label, url, title, body, event.store)
 
         return list(await asyncio.gather(*(one(i, url) for i, url in enumerate(alert.channels))))
 
     async def _attempt(
-        self, alert: AlertSettings, label: str, url: SecretStr, title: str, body: str
+        self,
+        alert: AlertSettings,
+        label: str,
+        url: SecretStr,
+        title: str,
+        body: str,
+        store: str | None,
     ) -> ChannelResult:
         timeout = alert.send_timeout.total_seconds()
         try:
@@ -242,11 +248,14 @@ class AlertService:
         except ChannelError as error:
             reason = str(error)
         except Exception as error:
-            # Only the type: a plugin's message may quote the URL it was given.
+            # Any error of a notification plugin is the channel's failure, never the sync's;
+            # only its type is kept, since a plugin's message may quote the URL it was given.
             reason = f"failed ({type(error).__name__})"
         else:
             return ChannelResult(alert.name, label, True)
-        log.warning("alert.channel_failed", alert=alert.name, channel=label, error=reason)
+        log.warning(
+            "alert.channel_failed", alert=alert.name, channel=label, error=reason, store=store
+        )
         return ChannelResult(alert.name, label, False, reason)
 
     async def test_channels(self) -> list[ChannelResult]:
@@ -259,7 +268,7 @@ class AlertService:
             )
             results += await asyncio.gather(
                 *(
-                    self._attempt(alert, channel_label(index, url), url, TEST_TITLE, body)
+                    self._attempt(alert, channel_label(index, url), url, TEST_TITLE, body, None)
                     for index, url in enumerate(alert.channels)
                 )
             )
