@@ -6,8 +6,11 @@ next evaluation."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
+from pathlib import Path
 
+import httpx2
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -19,6 +22,8 @@ from b2bsync.store.alerts import AlertRepository, DeliveryState
 from b2bsync.store.schema import alert_events
 from b2bsync.sync.alerts import AlertService, ChannelError
 from b2bsync.sync.poller import ORDERS_STREAM
+from b2bsync.web import create_app
+from b2bsync.web.dashboard import Dashboard
 from tests.integration.store_support import (
     STORE,
     T0,
@@ -266,3 +271,33 @@ async def test_a_destination_failing_long_enough_and_the_lag_fire(db: Database) 
         f"deliveries of store {STORE} keep failing: sql (for 16 min)",
         f"store {STORE} last read its orders 16 min ago",
     ]
+
+
+async def test_the_dashboard_lists_firings_on_the_overview_and_the_alerts_page(
+    tmp_path: Path,
+) -> None:
+    database = Database(f"sqlite:///{tmp_path}/ledger.db")
+    await database.upgrade()
+    secret = "json://user:dash-secret-7@127.0.0.1:9/hook"
+    try:
+        await dead_letter(database)
+        await evaluate(AlertService([alert(secret)], Recorder()), database, 2)
+        app = create_app(dashboard=Dashboard(db=database))
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
+        ) as client:
+            api = (await client.get("/api/alerts")).json()
+            page = await client.get("/alerts")
+            overview = await client.get("/")
+    finally:
+        await database.close()
+    (event,) = api["events"]
+    assert (event["alert"], event["condition"], event["state"]) == ("ops", "dead_letters", "fired")
+    assert api["active"][0]["condition"] == "dead_letters"
+    assert page.status_code == 200
+    assert "1 dead letter in store store1" in page.text
+    assert 'href="/alerts" aria-current="page"' in page.text
+    assert 'id="alerts-panel"' in overview.text
+    assert "1 dead letter in store store1" in overview.text
+    for text in (page.text, overview.text, json.dumps(api)):
+        assert "dash-secret-7" not in text
