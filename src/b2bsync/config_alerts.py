@@ -133,7 +133,7 @@ def _conditions(value: Any, where: str) -> tuple[Condition, ...]:
 def _one(table: Any, index: int, environ: Mapping[str, str]) -> AlertSettings:
     where = f"alerts[{index}]"
     if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table ([[alerts]])")
+        raise ConfigError(f"{where} must be a table")
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
         raise ConfigError(
@@ -178,7 +178,7 @@ def parse_alerts(tables: Any, environ: Mapping[str, str]) -> tuple[AlertSettings
     """The `[[alerts]]` entries; `ConfigError` naming the first bad setting (an unknown
     condition, a missing `${VAR}`, a repeated name, ...)."""
     if not isinstance(tables, Sequence) or isinstance(tables, str | bytes):
-        raise ConfigError("alerts must be an array of tables ([[alerts]])")
+        raise ConfigError("alerts must be an array of tables")
     alerts = [_one(table, index, environ) for index, table in enumerate(tables)]
     seen: set[str] = set()
     for alert in alerts:

@@ -15,12 +15,15 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from b2bsync.config import load_bigcommerce_settings
 from b2bsync.config_alerts import AlertSettings
+from b2bsync.config_stores import StoreEntry
 from b2bsync.domain.alerts import AlertPolicy, Condition
 from b2bsync.store import Database
 from b2bsync.store.alerts import AlertRepository, DeliveryState
 from b2bsync.store.schema import alert_events
 from b2bsync.sync.alerts import AlertService, ChannelError
+from b2bsync.sync.fleet import Fleet
 from b2bsync.sync.poller import ORDERS_STREAM
 from b2bsync.web import create_app
 from b2bsync.web.dashboard import Dashboard
@@ -301,3 +304,24 @@ async def test_the_dashboard_lists_firings_on_the_overview_and_the_alerts_page(
     assert "1 dead letter in store store1" in overview.text
     for text in (page.text, overview.text, json.dumps(api)):
         assert "dash-secret-7" not in text
+
+
+async def test_every_store_context_of_the_service_and_workers_carries_the_alerts(
+    tmp_path: Path,
+) -> None:
+    """`run_forever` and the worker jobs run `run_once` on contexts from the `Fleet`, which
+    evaluates the alerts after each round: the fleet hands them to every store's context."""
+    service = AlertService([alert("json://h/x")], Recorder())
+    entries = {
+        name: StoreEntry(
+            load_bigcommerce_settings(
+                BIGCOMMERCE_STORE_HASH=name, BIGCOMMERCE_ACCESS_TOKEN="token-123"
+            )
+        )
+        for name in ("s1", "s2")
+    }
+    async with Database(f"sqlite:///{tmp_path}/ledger.db") as database:
+        fleet = Fleet(db=database, destinations=(), stores=entries, alerts=service)
+        for name in entries:
+            async with fleet.context(name) as ctx:
+                assert ctx.alerts is service
