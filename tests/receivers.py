@@ -1,6 +1,8 @@
 """A real HTTP receiver on loopback for the http destination's tests: it verifies b2bsync
 signatures, deduplicates on `Idempotency-Key` like a well-behaved receiver, and answers with
-scripted statuses or delays so retry behaviour can be observed over a real socket."""
+scripted statuses or delays so retry behaviour can be observed over a real socket; and the
+receivers of alert notifications: an HTTP one for Apprise's JSON and Slack-style channels, an
+SMTP server (aiosmtpd) for e-mail."""
 
 from __future__ import annotations
 
@@ -12,9 +14,13 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from typing import Any
 
 import uvicorn
+from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -95,6 +101,42 @@ def run_receiver(secret: str = RECEIVER_SECRET) -> Iterator[Receiver]:
     port = free_port()
     receiver = Receiver(url=f"http://127.0.0.1:{port}/hook", secret=secret)
     app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
+    with _serving(app, port):
+        yield receiver
+
+
+@dataclass
+class NotificationReceiver:
+    """Alert notifications as they arrived over HTTP (Apprise's `json://`, Mattermost's
+    Slack-style `mmost://`): the path and the JSON body of each, answered with `statuses`
+    (consumed one per request) and 200 after them."""
+
+    url: str
+    port: int
+    received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    statuses: deque[int] = field(default_factory=deque)
+
+    async def handle(self, request: Request) -> JSONResponse:
+        body = await request.body()
+        status = self.statuses.popleft() if self.statuses else 200
+        if status == 200:
+            self.received.append((request.url.path, json.loads(body)))
+        return JSONResponse({"status": status}, status_code=status)
+
+
+@contextmanager
+def run_notification_receiver(port: int | None = None) -> Iterator[NotificationReceiver]:
+    """Serve a `NotificationReceiver` on `port` (a free one when None) of loopback, for any
+    POST path, until the block ends."""
+    port = port or free_port()
+    receiver = NotificationReceiver(url=f"127.0.0.1:{port}", port=port)
+    app = Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST"])])
+    with _serving(app, port):
+        yield receiver
+
+
+@contextmanager
+def _serving(app: Starlette, port: int) -> Iterator[None]:
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
@@ -106,7 +148,35 @@ def run_receiver(secret: str = RECEIVER_SECRET) -> Iterator[Receiver]:
             raise RuntimeError("the receiver did not start")
         time.sleep(0.01)
     try:
-        yield receiver
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@dataclass
+class MailReceiver:
+    """E-mails an SMTP server on loopback took: (envelope sender, recipients, message)."""
+
+    port: int
+    messages: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """aiosmtpd's hook: keep the message, answer 250."""
+        message = message_from_bytes(envelope.content, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+
+@contextmanager
+def run_smtp_server() -> Iterator[MailReceiver]:
+    """An aiosmtpd SMTP server on a free loopback port until the block ends."""
+    port = free_port()
+    receiver = MailReceiver(port=port)
+    controller = Controller(receiver, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield receiver
+    finally:
+        controller.stop()

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from b2bsync.commands.alerts import alerts_app
 from b2bsync.commands.api import api_app
 from b2bsync.commands.db import db_app
 from b2bsync.commands.demo import demo
@@ -64,6 +65,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(writeback_app, name="writeback")
 app.add_typer(invoices_app, name="invoices")
 app.add_typer(push_app, name="push")
+app.add_typer(alerts_app, name="alerts")
 app.command("run")(run)
 app.command("worker")(worker)
 

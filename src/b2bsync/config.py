@@ -29,6 +29,7 @@ from b2bsync import B2BSyncError
 from b2bsync.domain.classification import UnclassifiedPolicy
 
 if TYPE_CHECKING:
+    from b2bsync.config_alerts import AlertSettings
     from b2bsync.config_stores import StoreEntry
     from b2bsync.destinations.registry import AnySettings
     from b2bsync.sync.writeback import WritebackRule
@@ -176,7 +177,15 @@ _STORE_KEYS = {
     "timeout_s": ("BIGCOMMERCE_TIMEOUT_S",),
 }
 
-_TOP_LEVEL = ("database_url", "bigcommerce", "stores", "sync", "destinations", "writeback")
+_TOP_LEVEL = (
+    "database_url",
+    "bigcommerce",
+    "stores",
+    "sync",
+    "destinations",
+    "writeback",
+    "alerts",
+)
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -248,6 +257,8 @@ class Settings:
     """`[[writeback]]` rules, applied by `b2bsync sync` after each round; none: no write-back."""
     stores: tuple[StoreEntry, ...] = ()
     """`[[stores]]` of a multi-store configuration; empty: the single `[bigcommerce]` store."""
+    alerts: tuple[AlertSettings, ...] = ()
+    """`[[alerts]]`: evaluated after every sync round; none: no notification is sent."""
 
     def bigcommerce(self) -> BigCommerceSettings:
         """The store settings (the first `[[stores]]` entry when there are several);
@@ -359,6 +370,7 @@ def load_settings(
     it exists), overridden by the environment. Raises a one-line `ConfigError` naming the bad
     setting. The store settings are checked by `Settings.bigcommerce()`, when a command needs
     them."""
+    from b2bsync.config_alerts import parse_alerts
     from b2bsync.config_stores import parse_stores
     from b2bsync.destinations.registry import (
         JsonlSettings,
@@ -391,6 +403,7 @@ def load_settings(
     stores: tuple[StoreEntry, ...] = ()
     if "stores" in document:
         stores = parse_stores(document["stores"], [d.name for d in destinations], env)
+    alerts = parse_alerts(document["alerts"], env) if "alerts" in document else ()
     return Settings(
         database_url=database_url.strip(),
         sync=_sync_options(_table(document, "sync"), env),
@@ -400,4 +413,5 @@ def load_settings(
         store_values=_store_values(_table(document, "bigcommerce"), env),
         writeback_rules=rules,
         stores=stores,
+        alerts=alerts,
     )

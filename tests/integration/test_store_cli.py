@@ -22,17 +22,17 @@ def test_upgrade_creates_the_schema_in_a_new_sqlite_file(tmp_path: Path) -> None
     url = f"sqlite:///{path}"
     result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
     assert result.exit_code == 0, result.output
-    assert "migrated from empty to 0007" in result.output
+    assert "migrated from empty to 0008" in result.output
     assert path.is_file()
     again = runner.invoke(app, ["db", "upgrade"], env={DATABASE_URL_ENV: url})
     assert again.exit_code == 0, again.output
-    assert "already at revision 0007" in again.output
+    assert "already at revision 0008" in again.output
     current = runner.invoke(app, ["db", "current", "--json"], env={DATABASE_URL_ENV: url})
     assert current.exit_code == 0, current.output
     assert json.loads(current.output) == {
         "database": url,
-        "revision": "0007",
-        "head": "0007",
+        "revision": "0008",
+        "head": "0008",
         "up_to_date": True,
     }
 
@@ -67,7 +67,7 @@ def test_upgrade_on_postgres_hides_the_password(postgres_url: str) -> None:
     result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert "s3cret" not in result.output
-    assert "0007" in result.output
+    assert "0008" in result.output
 
 
 def test_the_installed_command_runs_the_default_database_in_the_working_directory(

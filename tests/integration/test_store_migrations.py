@@ -30,6 +30,8 @@ TABLES = {
     "webhook_rejects",
     "webhook_health",
     "quarantine",
+    "alert_state",
+    "alert_events",
 }
 
 
@@ -54,7 +56,7 @@ async def test_upgrade_builds_exactly_the_declared_schema(empty_url: str) -> Non
     async with Database(empty_url) as db:
         assert await db.current_revision() is None
         await db.upgrade()
-        assert await db.current_revision() == head_revision() == "0007"
+        assert await db.current_revision() == head_revision() == "0008"
         async with db.engine.connect() as conn:
             assert await conn.run_sync(_tables) >= TABLES
             assert await conn.run_sync(_diff) == []
@@ -64,7 +66,7 @@ async def test_upgrade_twice_is_a_no_op(empty_url: str) -> None:
     async with Database(empty_url) as db:
         await db.upgrade()
         await db.upgrade()
-        assert await db.current_revision() == "0007"
+        assert await db.current_revision() == "0008"
 
 
 async def test_downgrade_to_base_removes_every_table(empty_url: str) -> None:

@@ -18,6 +18,7 @@ from b2bsync.destinations.registry import ConfiguredDestination, build_destinati
 from b2bsync.domain.retry_schedule import RetrySchedule
 from b2bsync.store import Database, StoreError, display_url, head_revision
 from b2bsync.sync import SyncContext, SyncSettings
+from b2bsync.sync.alerts import AlertService
 from b2bsync.sync.fleet import Fleet
 from b2bsync.web.access import Access, AccessError, check_bind
 
@@ -148,6 +149,7 @@ async def open_fleet(settings: Settings) -> AsyncIterator[Fleet]:
             stores=stores,
             engine=sync_settings(settings.sync),
             writeback_rules=settings.writeback_rules,
+            alerts=AlertService(settings.alerts) if settings.alerts else None,
         )
     finally:
         for configured in destinations:

@@ -92,6 +92,15 @@ async def _once(settings: Settings) -> dict[str, Any]:
             "api_calls": summary.calls,
             "calls_per_order": round(summary.calls_per_order, 4),
             "written_back": len(summary.writebacks.writes) if summary.writebacks else None,
+            "alerts": None
+            if summary.alerts is None
+            else {
+                "recorded": [event.as_json() for event in summary.alerts.recorded],
+                "failed_channels": [
+                    {"alert": r.alert, "channel": r.channel, "error": r.error}
+                    for r in summary.alerts.failed
+                ],
+            },
             **await _totals(ctx),
         }
 
@@ -116,7 +125,26 @@ def _print_once(report: dict[str, Any]) -> None:
     )
     if report["written_back"] is not None:
         out.print(f"Write-back: {report['written_back']} orders updated.", highlight=False)
+    _print_alerts(report["alerts"])
     _print_quarantine(report)
+
+
+def _print_alerts(alerts: dict[str, Any] | None) -> None:
+    if alerts is None:
+        return
+    for event in alerts["recorded"]:
+        out.print(
+            f"Alert {event['alert']} {event['state']}: {event['message']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for failed in alerts["failed_channels"]:
+        out.print(
+            f"Alert {failed['alert']}: {failed['channel']} failed ({failed['error']}); "
+            "sent again after the next round.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_quarantine(report: dict[str, Any]) -> None:

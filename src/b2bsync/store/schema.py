@@ -328,3 +328,39 @@ quarantine = Table(
     Index(None, "store", "order_id"),
     Index(None, "last_seen_at"),
 )
+
+# Alerts (revision 0008): per alert, condition and store what was last said (a compare-and-set
+# `revision` keeps concurrent evaluators from firing twice), and every firing with the state
+# of its delivery to the alert's channels.
+
+alert_state = Table(
+    "alert_state",
+    metadata,
+    Column("alert", String(64), nullable=False),
+    Column("condition", String(32), nullable=False),
+    Column("store", String(STORE), nullable=False),
+    Column("active", Boolean, nullable=False, comment="fired and not resolved since"),
+    Column("last_fired_at", UTCDateTime, nullable=False),
+    Column("revision", Integer, nullable=False, comment="bumped by every change"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("alert", "condition", "store"),
+)
+
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alert", String(64), nullable=False),
+    Column("condition", String(32), nullable=False),
+    Column("store", String(STORE), nullable=False),
+    Column("state", String(16), nullable=False, comment="fired, repeated or resolved"),
+    Column("message", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("delivery", String(16), nullable=False, comment="pending, sent or failed"),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_to", JSONType, nullable=False, comment="keys of the channels that took it"),
+    Column("last_error", Text, nullable=True, comment="channel labels only, never URLs"),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Index(None, "store", "id"),
+    Index(None, "delivery", "id"),
+)

@@ -17,6 +17,7 @@ from b2bsync.store.database import Database
 from b2bsync.sync.calls import CallCounter
 
 if TYPE_CHECKING:
+    from b2bsync.sync.alerts import AlertService
     from b2bsync.sync.writeback import WritebackRule
 
 __all__ = ["DEFAULT_RETRY", "SyncContext", "SyncSettings", "utc_now"]
@@ -88,3 +89,5 @@ class SyncContext:
     channels: frozenset[int] | None = None
     """Storefront channels whose orders are delivered; the others are kept in the ledger as
     `skipped` (None: every channel)."""
+    alerts: AlertService | None = None
+    """Evaluated by `run_once` after every round (None: no `[[alerts]]` configured)."""

@@ -20,6 +20,7 @@ from b2bsync.sync.calls import CallCounter
 from b2bsync.sync.context import SyncContext, SyncSettings
 
 if TYPE_CHECKING:
+    from b2bsync.sync.alerts import AlertService
     from b2bsync.sync.writeback import WritebackRule
 
 __all__ = ["Fleet"]
@@ -34,6 +35,8 @@ class Fleet:
     stores: Mapping[str, StoreEntry]
     engine: SyncSettings = field(default_factory=SyncSettings)
     writeback_rules: tuple[WritebackRule, ...] = ()
+    alerts: AlertService | None = None
+    """The `[[alerts]]`, evaluated after every round of every store (None: none)."""
 
     @property
     def store_hashes(self) -> list[str]:
@@ -82,4 +85,5 @@ class Fleet:
                 calls=counter,
                 writeback_rules=entry.writeback_rules(self.writeback_rules),
                 channels=entry.channels,
+                alerts=self.alerts,
             )

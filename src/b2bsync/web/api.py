@@ -90,6 +90,10 @@ def api_router(dashboard: Dashboard) -> APIRouter:
         except ActionError as error:
             return api_error(400, str(error))
 
+    @router.get("/alerts", summary="Alert conditions firing now and the newest firings")
+    async def alerts(store: str | None = None) -> dict[str, Any]:
+        return await views.alerts(dashboard, store or None)
+
     @router.get("/settings", summary="The settings in force, secrets masked")
     async def settings() -> dict[str, Any]:
         return views.settings_view(dashboard)

@@ -248,6 +248,14 @@ def pages_router(dashboard: Dashboard) -> APIRouter:
             back["store"] = str(fields["return_store"])
         return RedirectResponse("/failures?" + urlencode(back), status_code=303)
 
+    @router.get("/alerts")
+    async def alerts(request: Request, store: str | None = None) -> HTMLResponse:
+        chosen = views.chosen_store(dashboard, store)
+        shown = await views.alerts(dashboard, chosen)
+        return _render(
+            request, dashboard, "alerts.html", a=shown, store=chosen or "", stores=await stores()
+        )
+
     @router.get("/settings")
     async def settings(request: Request) -> HTMLResponse:
         return _render(request, dashboard, "settings.html", s=views.settings_view(dashboard))

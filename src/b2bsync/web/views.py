@@ -15,6 +15,7 @@ from b2bsync.bigcommerce.governor import Family, GovernorSnapshot
 from b2bsync.config import ConfigError
 from b2bsync.config_stores import StoreEntry
 from b2bsync.store import OrderFilter, display_url
+from b2bsync.store.alerts import AlertRepository
 from b2bsync.store.order_json import detail_json, summary_json
 from b2bsync.store.outbox import OutboxRow
 from b2bsync.store.reports import days_back, ledger_counts, orders_per_day, watermarks
@@ -133,6 +134,24 @@ async def overview(dashboard: Dashboard, store: str | None, now: datetime) -> di
             for row in daily
         ],
         "chart_svg": daily_chart(daily, first_day.date(), CHART_DAYS),
+        "alerts": await alerts(dashboard, store, limit=OVERVIEW_ALERTS),
+    }
+
+
+OVERVIEW_ALERTS = 5
+"""Newest firings the overview's panel shows; the Alerts page lists more."""
+
+
+async def alerts(dashboard: Dashboard, store: str | None, limit: int = 100) -> dict[str, Any]:
+    """The conditions firing now and the newest firings (of `store`, or every store)."""
+    async with dashboard.db.transaction(readonly=True) as tx:
+        repo = AlertRepository(tx.connection)
+        active = await repo.active(store)
+        events = await repo.events(store, limit=limit)
+    return {
+        "store": store,
+        "active": active,
+        "events": [event.as_json() for event in events],
     }
 
 
