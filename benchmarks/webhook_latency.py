@@ -37,6 +37,7 @@ import httpx2
 import uvicorn
 from sqlalchemy import func, select
 
+from b2bsync.bigcommerce import Family
 from b2bsync.destinations import ConfiguredDestination, Route, SqlDestination
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.observability import configure_logging
@@ -53,7 +54,7 @@ from b2bsync.sync.microbatch import MicroBatcher
 from b2bsync.sync.watchdog import Watchdog
 from b2bsync.sync.webhooks_install import WebhookSecret, install_webhooks
 from b2bsync.web import create_app
-from harness import STORE, TOKEN, api_client, free_port
+from harness import B2B_PATH, STORE, TOKEN, api_client, free_port
 
 SECRET = WebhookSecret("X-B2BSync-Webhook-Secret", "bench-secret-0123456789abcdef")
 TARGET_P50_S = 1.0
@@ -176,10 +177,11 @@ async def run(
     await db.upgrade()
     sql = SqlDestination("sql", url=f"sqlite:///{workdir}/erp.db")
     counter = CallCounter()
-    sent_at: list[float] = []
+    sent_at: dict[Family, list[float]] = {Family.STORE: [], Family.B2B: []}
 
-    async def stamp(_request: httpx2.Request) -> None:
-        sent_at.append(time.monotonic())
+    async def stamp(request: httpx2.Request) -> None:
+        family = Family.B2B if B2B_PATH in request.url.path else Family.STORE
+        sent_at[family].append(time.monotonic())
 
     async with httpx2.AsyncClient(
         event_hooks={"request": [counter.on_request, stamp]}, timeout=30
@@ -204,7 +206,9 @@ async def run(
         )
         if webhooks:
             await install_webhooks(client, db, STORE, f"http://127.0.0.1:{port}", SECRET)
-            app = create_app(intakes=[intake], services=(batcher.run, watchdog.run))
+            app = create_app(
+                intakes=[intake], services=(batcher.run, batcher.spending(watchdog.run))
+            )
         else:
             app = create_app(services=(batcher.run,))
         server = uvicorn.Server(
@@ -268,13 +272,18 @@ async def run(
     ]
     if not latencies:
         raise RuntimeError("no order was delivered")
-    share = batcher.quota
-    steady = [at for at in sent_at if at >= steady_from]
+    share, b2b_share = batcher.quota, batcher.b2b_quota
+    steady = {
+        family: [at for at in moments if at >= steady_from] for family, moments in sent_at.items()
+    }
     return {
         "quota_share": share.share,
         "quota": f"{share.quota} per {share.window_s:.0f} s",
         "share_calls_per_window": round(share.allowed, 1),
-        "max_calls_in_any_window": _max_in_window(steady, share.window_s),
+        "max_calls_in_any_window": _max_in_window(steady[Family.STORE], share.window_s),
+        "b2b_quota": f"{b2b_share.quota} per {b2b_share.window_s:.0f} s",
+        "b2b_share_calls_per_window": round(b2b_share.allowed, 1),
+        "b2b_max_calls_in_any_window": _max_in_window(steady[Family.B2B], b2b_share.window_s),
         "mode": args.mode,
         "orders": len(new),
         "delivered": len(latencies),
@@ -358,6 +367,13 @@ def main() -> None:
         f"API calls: {result['calls']} = {result['calls_per_order']} per order "
         f"(target <= {TARGET_CALLS_PER_ORDER}); {result['batches']} batches, "
         f"{result['polls']} polls; webhooks {result['webhooks']}"
+    )
+    print(
+        f"most requests in any window: store API {result['max_calls_in_any_window']} "
+        f"(share {result['share_calls_per_window']:g} per {result['quota'].split(' per ')[1]}), "
+        f"B2B Edition {result['b2b_max_calls_in_any_window']} "
+        f"(share {result['b2b_share_calls_per_window']:g} per "
+        f"{result['b2b_quota'].split(' per ')[1]})"
     )
 
 

@@ -105,12 +105,19 @@ def test_demo_serves_a_moving_store_that_the_printed_commands_reach(tmp_path: Pa
         overview = httpx2.get(f"http://127.0.0.1:{dashboard_port}/api/overview").json()
         assert overview["store"] == "demo"
         assert overview["orders"] >= len(ledger)
+        # Webhooks drive the demo's sync: the store calls the dashboard's own intake.
+        (hooks,) = overview["webhooks"]
+        assert hooks["installed"] is True
+        assert overview["last_webhook_at"] is not None
+        secret_file = tmp_path / ".b2bsync/demo/webhook-secret.json"
+        assert secret_file.stat().st_mode & 0o777 == 0o600
         page = httpx2.get(f"http://127.0.0.1:{dashboard_port}/orders?type=invoice_payment")
         assert page.status_code == 200
         assert "invoice payment" in page.text
         # Settings says what the demo runs (no token), the ledger URL wrapping at its slashes.
         shown = httpx2.get(f"http://127.0.0.1:{dashboard_port}/settings").text
         assert "b2bsync demo" in shown
+        assert "webhooks to http://127.0.0.1" in " ".join(shown.replace("<wbr>", "").split())
         assert "erp.db" in shown
         assert exports["BIGCOMMERCE_ACCESS_TOKEN"] not in shown
         assert "sqlite:/<wbr>/<wbr>/<wbr>" in shown

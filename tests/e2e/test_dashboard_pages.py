@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import STORE_SECRET, ServedDashboard, screenshot
+from tests.e2e.conftest import E2E_TOKEN, STORE_SECRET, ServedDashboard, screenshot
 
 
 def test_without_the_token_only_the_login_page_answers(
@@ -107,3 +107,39 @@ def test_the_invoice_and_settings_pages_render(page: Page) -> None:
     expect(page.locator("main")).to_contain_text("erp.example")
     assert STORE_SECRET not in page.content()
     screenshot(page, "settings")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_at_phone_width_nothing_scrolls_sideways_and_deliveries_stack(
+    browser: Browser, served: ServedDashboard
+) -> None:
+    context = browser.new_context(base_url=served.base_url, viewport=PHONE)
+    phone = context.new_page()
+    try:
+        phone.goto("/login")
+        phone.fill("input[name=token]", E2E_TOKEN)
+        phone.click("form[action='/login'] button")
+        phone.wait_for_url(f"{served.base_url}/")
+        order = served.ledger.invoice_payments[0]
+        store = served.ledger.store
+        for path in ("/", "/orders", f"/orders/{store}/{order}", "/invoices", "/failures"):
+            phone.goto(path)
+            page_width = phone.evaluate("document.documentElement.scrollWidth")
+            assert page_width <= PHONE["width"], f"{path} scrolls sideways ({page_width} px)"
+            # The menu stacks in at most two rows, every item on screen.
+            found = [link.bounding_box() for link in phone.locator(".top nav a").all()]
+            boxes = [box for box in found if box is not None]
+            assert len(boxes) == len(found) >= 5
+            assert all(box["x"] + box["width"] <= PHONE["width"] for box in boxes)
+            assert len({round(box["y"]) for box in boxes}) <= 2
+        phone.goto(f"/orders/{store}/{order}")
+        delivered = phone.locator("#deliveries-table td[data-label='delivered']").first
+        expect(delivered).to_be_visible()
+        box = delivered.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= PHONE["width"]
+        expect(phone.locator("#deliveries-table thead")).to_be_hidden()
+    finally:
+        context.close()

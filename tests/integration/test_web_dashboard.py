@@ -9,16 +9,19 @@ import json
 import re
 import shutil
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import httpx2
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from b2bsync.config import load_settings
 from b2bsync.domain.rejects import Rejected, RejectedStream
 from b2bsync.store import Database
+from b2bsync.store.schema import orders
 from b2bsync.web import create_app
 from b2bsync.web.access import Access
 from b2bsync.web.dashboard import Dashboard
@@ -80,6 +83,21 @@ async def test_the_overview_counts_what_the_sync_put_in_the_ledger(
     assert shown["lag_s"] is not None
     charted = sum(row["orders"] for row in shown["per_day"])
     assert 0 < charted <= shown["orders"]
+    # The amounts chart sums each charted order's total, in the currency most orders use.
+    currency = shown["currency"]
+    assert currency
+    since = min(date.fromisoformat(row["day"]) for row in shown["per_day"])
+    expected = await _totals_since(synced.url, since, currency)
+    per_type = {
+        kind: sum(
+            Decimal(row["amount"])
+            for row in shown["per_day"]
+            if row["order_type"] == kind and row["currency"] == currency
+        )
+        for kind in ("online_order", "invoice_payment")
+    }
+    assert per_type == expected
+    assert per_type["invoice_payment"] > 0
     page = await client.get("/")
     assert page.status_code == 200
     assert "<svg" in page.text
@@ -393,3 +411,23 @@ async def test_lists_name_companies_and_invoices_run_in_number_order(
 def _visible_text(html: str) -> str:
     """The page's text as a reader sees it: tags (and their attributes) dropped, spaces joined."""
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+async def _totals_since(url: str, since: date, currency: str) -> dict[str, Decimal]:
+    """`total_inc_tax` summed per order type over the ledger's records created from `since` on."""
+    db = Database(url)
+    try:
+        async with db.transaction(readonly=True) as tx:
+            rows = (
+                await tx.connection.execute(
+                    select(orders.c.order_type, orders.c.record, orders.c.date_created)
+                )
+            ).all()
+    finally:
+        await db.close()
+    totals = {"online_order": Decimal(0), "invoice_payment": Decimal(0)}
+    for row in rows:
+        counted = row.order_type in totals and row.record["currency"] == currency
+        if counted and row.date_created.date() >= since:
+            totals[row.order_type] += Decimal(row.record["total_inc_tax"])
+    return totals

@@ -1,6 +1,10 @@
 """`b2bsync demo`: what a new user sees first, with no store and no credentials: the sandbox store
-with seeded history and live shoppers, b2bsync syncing it continuously into a SQL database and a
-JSON Lines file, and a live summary of what the sync does."""
+with seeded history and live shoppers, b2bsync syncing it into a SQL database and a JSON Lines
+file, and a live summary of what the sync does.
+
+With the dashboard served, the demo installs the store's order webhooks pointing at the
+dashboard's own intake, as `webhooks install` would: orders arrive by callback within a second,
+and polling is the safety net, as in production. Without it (`--no-dashboard`) it polls."""
 
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from rich.text import Text
 from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry
 from b2bsync.bigcommerce.governor import Family
 from b2bsync.commands.runtime import fail, open_database, out
+from b2bsync.commands.webhooks import webhook_sync
 from b2bsync.destinations import ConfiguredDestination, Route
 from b2bsync.destinations.jsonl import JsonlDestination
 from b2bsync.destinations.sql import SqlDestination
@@ -38,6 +43,7 @@ from b2bsync.sandbox.config import Plan, SandboxConfig
 from b2bsync.sandbox.seed import build_world
 from b2bsync.store.reports import LedgerCounts, ledger_counts
 from b2bsync.sync import CallCounter, SyncContext, SyncSettings, run_forever
+from b2bsync.sync.webhooks_install import install_webhooks, load_or_create_secret
 from b2bsync.web import create_app as web_app
 from b2bsync.web.dashboard import Dashboard, single_store
 from b2bsync.web.serving import EmbeddedServer, bind
@@ -70,6 +76,11 @@ class DemoFiles:
     def deliveries(self) -> Path:
         """The `jsonl` destination's file."""
         return self.root / "deliveries.jsonl"
+
+    @property
+    def webhook_secret(self) -> Path:
+        """The secret the store's hooks send to the intake (mode 0600)."""
+        return self.root / "webhook-secret.json"
 
 
 def next_steps(base_url: str, token: str, files: DemoFiles) -> str:
@@ -137,12 +148,14 @@ def _summary(
     ctx: SyncContext,
     governors: GovernorRegistry,
     started: float,
+    driven_by: str,
     *,
     running: bool = True,
 ) -> Group:
     table = Table(title="b2bsync demo: live summary", show_header=False, min_width=50)
     table.add_column("what")
     table.add_column("value", justify="right")
+    table.add_row("sync driven by", driven_by)
     table.add_row("online orders", str(counts.by_type["online_order"]))
     table.add_row("invoice payments", str(counts.by_type["invoice_payment"]))
     table.add_row("waiting for a signal", str(counts.by_state["pending_classification"]))
@@ -178,7 +191,7 @@ _LINE_EVERY_S = 10.0
 
 
 def _described(
-    ctx: SyncContext, base_url: str, files: DemoFiles, interval_s: float
+    ctx: SyncContext, base_url: str, files: DemoFiles, interval_s: float, intake: str | None
 ) -> dict[str, Any]:
     """What the demo runs, for the dashboard's Settings page (the token is left out)."""
     settings = ctx.settings
@@ -186,7 +199,12 @@ def _described(
         "started by": "b2bsync demo",
         "store": {"hash": ctx.store, "api_url": base_url, "b2b_api_url": f"{base_url}/b2b"},
         "sync": {
-            "round every": f"{interval_s:g} s",
+            "driven by": (
+                f"webhooks to {intake}, micro-batched; the safety-net poll at the watchdog's "
+                "interval"
+                if intake
+                else f"polling, a round every {interval_s:g} s"
+            ),
             "history from": settings.start.isoformat() if settings.start else None,
             "re-checks": f"from {settings.recheck_base.total_seconds():g} s "
             f"up to {settings.recheck_cap.total_seconds():g} s",
@@ -198,6 +216,16 @@ def _described(
             {"name": "jsonl", "type": "jsonl", "path": str(files.deliveries)},
         ],
     }
+
+
+async def _serve_until(server: EmbeddedServer, sock: socket.socket, stop: asyncio.Event) -> None:
+    """Serve the app on `sock` until `stop` is set."""
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopping.cancel()
+    await serving
 
 
 async def _sync_and_show(
@@ -245,29 +273,39 @@ async def _sync_and_show(
                 settings=settings,
                 calls=counter,
             )
-            syncing = asyncio.create_task(run_forever(ctx, interval_s, stop))
             server = None
-            if dashboard_socket is not None:
+            if dashboard_socket is None:
+                driven_by = f"polling every {interval_s:g} s"
+                syncing = asyncio.create_task(run_forever(ctx, interval_s, stop))
+            else:
+                dashboard_url = f"http://127.0.0.1:{dashboard_socket.getsockname()[1]}"
+                secret = load_or_create_secret(files.webhook_secret)
+                installed = await install_webhooks(client, db, ctx.store, dashboard_url, secret)
+                intake, services = webhook_sync(ctx, secret)
+                driven_by = "webhooks, polling as the safety net"
                 dashboard = Dashboard(
                     db=db,
                     contexts=single_store(ctx),
                     governors=governors,
                     store=ctx.store,
-                    described=_described(ctx, base_url, files, interval_s),
+                    described=_described(ctx, base_url, files, interval_s, installed.destination),
                 )
-                server = EmbeddedServer(
-                    uvicorn.Config(web_app(dashboard=dashboard), log_level="warning")
-                )
-                serving = asyncio.create_task(server.serve(sockets=[dashboard_socket]))
+                app = web_app(dashboard=dashboard, intakes=[intake], services=services)
+                server = EmbeddedServer(uvicorn.Config(app, log_level="warning"))
+                # The batcher and the watchdog run as the app's services: the sync stops with it.
+                syncing = asyncio.create_task(_serve_until(server, dashboard_socket, stop))
             if out.is_terminal:
                 with Live(console=out, auto_refresh=False) as live:
                     while not syncing.done():
                         counts = await ledger_counts(db, DEMO_STORE_HASH)
-                        live.update(_summary(counts, ctx, governors, started), refresh=True)
+                        live.update(
+                            _summary(counts, ctx, governors, started, driven_by), refresh=True
+                        )
                         await asyncio.wait({syncing}, timeout=1.0)
                     counts = await ledger_counts(db, DEMO_STORE_HASH)
                     live.update(
-                        _summary(counts, ctx, governors, started, running=False), refresh=True
+                        _summary(counts, ctx, governors, started, driven_by, running=False),
+                        refresh=True,
                     )
             else:
                 while not syncing.done():
@@ -275,9 +313,6 @@ async def _sync_and_show(
                     counts = await ledger_counts(db, DEMO_STORE_HASH)
                     out.print(_progress_line(counts, ctx, started), highlight=False, soft_wrap=True)
                 out.print("Stopped.", highlight=False)
-            if server is not None:
-                server.should_exit = True
-                await serving
             await syncing
     finally:
         for configured in destinations:
@@ -306,7 +341,13 @@ def demo(
         typer.Option("--data-dir", help="Where the demo's ledger and deliveries go (emptied)."),
     ] = DEMO_DIR,
     interval: Annotated[
-        float, typer.Option("--interval", min=0.1, help="Seconds between sync rounds.")
+        float,
+        typer.Option(
+            "--interval",
+            min=0.1,
+            help="Seconds between sync rounds when polling (--no-dashboard); with the "
+            "dashboard, webhooks drive the sync.",
+        ),
     ] = 2.0,
     dashboard_port: Annotated[
         int,

@@ -270,7 +270,7 @@ def webhook_sync(
         poll_interval=watchdog.poll_interval,
     )
     intake = make_intake(ctx.db, ctx.store, secret, batcher.wake)
-    return intake, [batcher.run, watchdog.run]
+    return intake, [batcher.run, batcher.spending(watchdog.run)]
 
 
 def serving_app(

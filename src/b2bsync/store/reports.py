@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Numeric, String, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.order_type import OrderType
@@ -121,9 +122,15 @@ async def watermarks(db: Database, store: str | None, now: datetime) -> list[Wat
 
 @dataclass(frozen=True, slots=True)
 class DailyCount:
+    """Orders of one type created on one UTC day in one currency, and their total."""
+
     day: date
     order_type: str
     orders: int
+    amount: Decimal = Decimal(0)
+    """The orders' `total_inc_tax` summed: sales for online orders, the money collected for
+    invoice payments."""
+    currency: str = ""
 
 
 def _utc_day(dialect: str) -> ColumnElement[str]:
@@ -134,23 +141,31 @@ def _utc_day(dialect: str) -> ColumnElement[str]:
 
 
 async def orders_per_day(db: Database, store: str | None, since: datetime) -> list[DailyCount]:
-    """Orders created from `since` on, per UTC day and type, oldest day first."""
+    """Orders created from `since` on and their totals, per UTC day, type and currency, oldest
+    day first (the totals from each order's current record)."""
     day = _utc_day(db.dialect).label("day")
+    currency = orders.c.record["currency"].as_string().label("currency")
+    amount = func.sum(cast(orders.c.record["total_inc_tax"].as_string(), Numeric(18, 4)))
     query = (
-        select(day, orders.c.order_type, func.count().label("n"))
+        select(day, orders.c.order_type, currency, func.count().label("n"), amount.label("amount"))
         .where(orders.c.date_created >= since)
-        .group_by(day, orders.c.order_type)
+        .group_by(day, orders.c.order_type, currency)
         .order_by(day)
     )
     if store is not None:
         query = query.where(orders.c.store == store)
     async with db.transaction(readonly=True) as tx:
         rows = (await tx.connection.execute(query)).all()
-    merged: dict[tuple[date, str], int] = {}
+    merged: dict[tuple[date, str, str], tuple[int, Decimal]] = {}
     for row in rows:
-        key = (date.fromisoformat(row.day), type_name(row.order_type))
-        merged[key] = merged.get(key, 0) + row.n
-    return [DailyCount(day, kind, n) for (day, kind), n in merged.items()]
+        key = (date.fromisoformat(row.day), type_name(row.order_type), row.currency or "")
+        orders_before, amount_before = merged.get(key, (0, Decimal(0)))
+        total = Decimal(str(row.amount)) if row.amount is not None else Decimal(0)
+        merged[key] = (orders_before + row.n, amount_before + total)
+    return [
+        DailyCount(day, kind, n, total.quantize(Decimal("0.01")), code)
+        for (day, kind, code), (n, total) in merged.items()
+    ]
 
 
 def days_back(now: datetime, days: int) -> datetime:

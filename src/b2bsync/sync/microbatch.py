@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -29,7 +30,7 @@ from b2bsync.sync.context import SyncContext
 from b2bsync.sync.delivery import DeliverySummary, deliver_due
 from b2bsync.sync.engine import ProcessSummary, process_changes
 from b2bsync.sync.poller import ARCHIVED_STREAM, ORDERS_STREAM, scan_orders
-from b2bsync.sync.quota import DEFAULT_SHARE, QuotaShare
+from b2bsync.sync.quota import B2B_QUOTA, DEFAULT_SHARE, QuotaShare
 from b2bsync.sync.runner import RunSummary, run_once
 from b2bsync.sync.streams import scan_metafields
 
@@ -172,6 +173,11 @@ class MicroBatcher:
         self.batches = 0
         self.polls = 0
         self.quota = QuotaShare(share=settings.quota_share)
+        """The share of the store API quota (batches wait on it, the poll is paced by it)."""
+        self.b2b_quota = QuotaShare(
+            share=settings.quota_share, quota=B2B_QUOTA[0], window_s=B2B_QUOTA[1]
+        )
+        """The share of B2B Edition's quota (the poll's streams and re-checks use it)."""
         self._batch_cost = 2.0
         """Expected requests of the next batch: a moving average of the last ones."""
         self._batch_calls = 0
@@ -180,29 +186,46 @@ class MicroBatcher:
         """Tell the batcher that rows arrived (the intake's `on_accepted`)."""
         self._wake.set()
 
-    def _learn_quota(self) -> None:
-        governor = self.ctx.client.store_http.governor
-        self.quota.learn(governor.quota, governor.window_s)
+    def _share_of(self, family: Family) -> QuotaShare:
+        """The family's bucket, its quota brought up to what the governor's headers say."""
+        client = self.ctx.client
+        governor = (client.store_http if family is Family.STORE else client.b2b_http).governor
+        share = self.quota if family is Family.STORE else self.b2b_quota
+        share.learn(governor.quota, governor.window_s)
+        return share
 
-    async def _count_batch_request(self, family: Family) -> None:
+    async def _count_request(self, family: Family) -> None:
         # A batch waited for its expected cost before it began; its requests are taken out as
         # they go, so that a poll running beside it sees what is left.
+        self._share_of(family).spend(1, self._monotonic())
         if family is Family.STORE:
-            self._learn_quota()
-            self.quota.spend(1, self._monotonic())
             self._batch_calls += 1
 
     async def _pace_poll_request(self, family: Family) -> None:
-        if family is not Family.STORE:
-            return
-        self._learn_quota()
-        await _wait_out(lambda: self.quota.poll_wait_s(self._batch_cost, self._monotonic()))
-        self.quota.take_for_poll(self._batch_cost, self._monotonic())
+        share = self._share_of(family)
+        if family is Family.STORE:
+            await _wait_out(lambda: share.poll_wait_s(self._batch_cost, self._monotonic()))
+            share.take_for_poll(self._batch_cost, self._monotonic())
+        else:
+            # Batches make no B2B Edition request: the poll has that bucket to itself.
+            await _wait_out(lambda: share.wait_s(1, self._monotonic()))
+            share.spend(1, self._monotonic())
+
+    def spending(
+        self, service: Callable[[], Awaitable[None]]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        """`service` (e.g. the watchdog) with its requests taken out of this batcher's shares."""
+
+        async def run() -> None:
+            with gated(self._count_request):
+                await service()
+
+        return run
 
     async def poll_round(self) -> RunSummary:
         """`poll_round` for this batcher's store (the change feed, then a full `run_once`) at
         the governor's pace, counted in `polls` and taken out of the share afterwards."""
-        with gated(self._count_batch_request):
+        with gated(self._count_request):
             summary = await poll_round(self.ctx, self.settings)
         self.polls += 1
         return summary
@@ -225,7 +248,7 @@ class MicroBatcher:
     async def _batch(self) -> BatchSummary | None:
         self._batch_calls = 0
         try:
-            with gated(self._count_batch_request):
+            with gated(self._count_request):
                 batch = await process_feed(self.ctx, self.settings)
         finally:
             self._batch_cost = 0.8 * self._batch_cost + 0.2 * max(self._batch_calls, 1)

@@ -1,7 +1,8 @@
 """The webhook path's share of the store's API quota, as a token bucket (pure arithmetic).
 
 The store API quota (e.g. 150 requests per 30 s on a Standard plan) is shared with every app
-installed on the store. The webhook-driven sync (micro-batches, the safety-net poll with its
+installed on the store, and so is B2B Edition's (150 per minute); each has a bucket of its own.
+The webhook-driven sync (micro-batches, the safety-net poll with its
 re-checks and write-back) keeps within `share` of it: a batch may start when the bucket holds
 its expected cost, and every request it made is taken out afterwards. A quiet store finds the
 bucket full, so a callback is processed at once; a busy one drains it, so batches come at the
@@ -22,14 +23,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_POLL_FRACTION", "DEFAULT_QUOTA", "DEFAULT_SHARE", "QuotaShare"]
+__all__ = ["B2B_QUOTA", "DEFAULT_POLL_FRACTION", "DEFAULT_QUOTA", "DEFAULT_SHARE", "QuotaShare"]
 
 DEFAULT_SHARE = 0.2
 """20 % of the store API quota, leaving the rest to the merchant's other apps."""
 
 DEFAULT_QUOTA = (150, 30.0)
-"""Requests per window assumed until the store's rate-limit headers tell: the Standard plan's,
-the smallest BigCommerce sells."""
+"""Store API requests per window assumed until the store's rate-limit headers tell: the Standard
+plan's, the smallest BigCommerce sells."""
+
+B2B_QUOTA = (150, 60.0)
+"""B2B Edition's quota per store (its own, beside the store API's), until its headers tell."""
 
 _HEADROOM = 0.1
 

@@ -25,7 +25,7 @@ from b2bsync.sync.poller import ORDERS_STREAM
 from b2bsync.sync.quota import DEFAULT_SHARE
 from b2bsync.sync.watchdog import webhook_health
 from b2bsync.sync.writeback import WritebackRule
-from b2bsync.web.chart import daily_chart
+from b2bsync.web.chart import amounts_by_day, daily_chart, main_currency, orders_by_day
 from b2bsync.web.dashboard import Dashboard
 from b2bsync.web.masking import masked
 
@@ -73,9 +73,7 @@ async def known_stores(dashboard: Dashboard) -> list[str]:
 
 
 def _webhook_share(dashboard: Dashboard, snapshot: GovernorSnapshot) -> str | None:
-    """What the webhook-driven sync keeps within, on the store API: `20 % (30 per 30 s)`."""
-    if snapshot.family is not Family.STORE:
-        return None
+    """What the webhook-driven sync keeps within, on either API: `20 % (30 per 30 s)`."""
     share = (
         dashboard.settings.sync.webhook_quota_share
         if dashboard.settings is not None
@@ -114,6 +112,7 @@ async def overview(dashboard: Dashboard, store: str | None, now: datetime) -> di
     received = [hook["last_webhook_at"] for hook in webhooks if hook["last_webhook_at"]]
     first_day = days_back(now, CHART_DAYS)
     daily = await orders_per_day(dashboard.db, store, first_day)
+    currency = main_currency(daily)
     return {
         "store": store,
         "now": now.isoformat(),
@@ -130,10 +129,24 @@ async def overview(dashboard: Dashboard, store: str | None, now: datetime) -> di
         "rate_budget": _rate_budget(dashboard, store),
         "webhooks": webhooks,
         "per_day": [
-            {"day": row.day.isoformat(), "order_type": row.order_type, "orders": row.orders}
+            {
+                "day": row.day.isoformat(),
+                "order_type": row.order_type,
+                "orders": row.orders,
+                "amount": _money(row.amount),
+                "currency": row.currency,
+            }
             for row in daily
         ],
-        "chart_svg": daily_chart(daily, first_day.date(), CHART_DAYS),
+        "chart_svg": daily_chart(orders_by_day(daily), first_day.date(), CHART_DAYS),
+        "currency": currency,
+        "amount_chart_svg": daily_chart(
+            amounts_by_day(daily, currency),
+            first_day.date(),
+            CHART_DAYS,
+            title=f"Order totals per type per day, in {currency or 'the store currency'}",
+            describe=lambda value: f"{value:,.2f} {currency}".strip(),
+        ),
         "alerts": await alerts(dashboard, store, limit=OVERVIEW_ALERTS),
     }
 
