@@ -376,6 +376,9 @@ async def test_filters_read_as_labels_failures_default_to_the_store_and_the_icon
     assert '<option value="pending_classification" title="pending_classification"' in orders
     assert ">pending classification</option>" in orders
     assert ">invoice payment</option>" in orders
+    shown = _visible_text((await client.get("/overview/live")).text)
+    assert "pending classification" in shown
+    assert "pending_classification" not in shown
     failures = (await client.get("/failures")).text
     assert f'<option value="{synced.store}" selected>' in failures
     everything = (await client.get("/failures", params={"store": ""})).text
