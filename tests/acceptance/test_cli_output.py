@@ -4,6 +4,9 @@ a resumed backfill that says so."""
 from __future__ import annotations
 
 import json
+import os
+import select
+import subprocess
 import time
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from b2bsync.cli import app
-from tests.acceptance.test_sync_cli import environment
+from tests.acceptance.test_sync_cli import B2BSYNC, environment
 from tests.sandbox_server import RunningSandbox
 
 runner = CliRunner()
@@ -128,3 +131,40 @@ def test_an_unknown_log_format_is_a_usage_error_naming_the_choices(tmp_path: Pat
     assert result.exit_code == 2
     assert "xml" in result.output
     assert "console" in result.output
+
+
+def test_sync_once_at_a_terminal_shows_a_progress_bar_of_the_scan(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    # stderr on a pseudo-terminal, as a person running the command sees it.
+    leader, follower = os.openpty()
+    env = {**os.environ, **environment(sandbox, tmp_path), "COLUMNS": "120"}
+    try:
+        finished = subprocess.run(
+            [B2BSYNC, "sync", "--once"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(follower)
+    shown = b""
+    while select.select([leader], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert finished.returncode == 0, finished.stdout.decode()
+    screen = shown.decode(errors="replace")
+    total = sandbox.config.orders
+    assert f"{total}/{total}" in screen
+    assert "Orders" in screen
+    assert "100%" in screen
+    assert "orders seen" in finished.stdout.decode()

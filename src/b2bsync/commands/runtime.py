@@ -3,13 +3,12 @@ the ledger database (SQLite is migrated on the fly), and building a `SyncContext
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-import httpx2
 import typer
 from rich.console import Console
 
@@ -162,12 +161,12 @@ async def sync_context(
     settings: Settings,
     *,
     engine: SyncSettings | None = None,
-    on_response: Callable[[httpx2.Response], Awaitable[None]] | None = None,
+    on_page: Callable[[str, int], None] | None = None,
 ) -> AsyncIterator[SyncContext]:
     """A `SyncContext` for the configured store (the first of `[[stores]]`) with its database
     and destinations; everything is closed when the block ends. Every API call is counted in
-    `ctx.calls`."""
+    `ctx.calls`; `on_page` follows the V2 scans."""
     async with open_fleet(settings) as fleet:
         store = fleet.store_hashes[0]
-        async with fleet.context(store, engine=engine, on_response=on_response) as ctx:
+        async with fleet.context(store, engine=engine, on_page=on_page) as ctx:
             yield ctx

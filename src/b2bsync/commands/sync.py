@@ -10,7 +10,6 @@ import signal
 from datetime import datetime
 from typing import Annotated, Any
 
-import httpx2
 import typer
 from rich.progress import (
     BarColumn,
@@ -79,9 +78,13 @@ def _describe_destinations(settings: Settings) -> str:
     return names
 
 
-async def _once(settings: Settings) -> dict[str, Any]:
-    async with sync_context(settings) as ctx:
-        summary = await run_once(ctx)
+async def _once(settings: Settings, *, progress: bool) -> dict[str, Any]:
+    counter = _OrderProgress(enabled=progress)
+    async with sync_context(settings, on_page=counter.on_page) as ctx:
+        if progress:
+            await counter.expect(ctx, ctx.settings.first_start(ctx.clock()))
+        with counter.progress:
+            summary = await run_once(ctx)
         return {
             "store": ctx.store,
             "seen": summary.poll.orders_read,
@@ -210,7 +213,8 @@ def sync(
     if not as_json:
         out.print(f"Destinations: {_describe_destinations(settings)}.", highlight=False)
     try:
-        report = asyncio.run(_once(settings))
+        # A bar only for a person at a terminal: the count it needs is one more API call.
+        report = asyncio.run(_once(settings, progress=not as_json and err.is_terminal))
     except BigCommerceError as error:
         raise fail(f"the store API failed: {error}") from None
     if as_json:
@@ -229,62 +233,59 @@ class _RateColumn(ProgressColumn):
 
 
 class _OrderProgress:
-    """Counts orders as V2 list pages arrive (a response hook), for the progress bar."""
+    """A progress bar of the live V2 scan, fed by the engine's `on_page` (orders read first on
+    each committed page); on stderr, and off for `--json` or when stderr is no terminal."""
 
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = progress.add_task("Reading signals", total=None)
+    def __init__(self, *, enabled: bool) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err,
+            disable=not enabled,
+        )
+        self.task = self.progress.add_task("Reading signals", total=None)
         self.done = 0
 
-    async def on_response(self, response: httpx2.Response) -> None:
-        """The response hook: a 200 from the live `GET /v2/orders` scan advances the bar."""
-        request = response.request
-        if (
-            request.method != "GET"
-            or not request.url.path.endswith("/v2/orders")
-            or "is_deleted" in request.url.params
-            or response.status_code != 200
-        ):
+    def on_page(self, stream: str, orders: int) -> None:
+        """`SyncContext.on_page`: a committed page of the live scan advances the bar."""
+        if stream != ORDERS_STREAM:
             return
-        await response.aread()
-        page = response.json()
-        if isinstance(page, list):
-            self.done += len(page)
-            # Orders at a page boundary's second are read twice; the bar stops at the total.
-            total = next(t.total for t in self.progress.tasks if t.id == self.task)
-            shown = self.done if total is None else min(self.done, total)
-            self.progress.update(self.task, description="Orders", completed=shown)
+        self.done += orders
+        total = self.progress.tasks[0].total
+        shown = self.done if total is None else min(self.done, total)
+        self.progress.update(self.task, description="Orders", completed=shown)
 
-
-async def _backfill(settings: Settings, since: datetime, as_json: bool) -> dict[str, Any] | None:
-    engine = dataclasses.replace(sync_settings(settings.sync), start=since)
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        _RateColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err,
-        disable=as_json,
-    )
-    counter = _OrderProgress(progress)
-    async with sync_context(settings, engine=engine, on_response=counter.on_response) as ctx:
+    async def expect(self, ctx: SyncContext, since: datetime) -> tuple[datetime, int]:
+        """Where the live scan will start (the checkpoint's watermark − overlap, or `since` on
+        a new ledger) and how many orders it will read from there (one count call)."""
         async with ctx.db.transaction(readonly=True) as tx:
             checkpoint = await tx.checkpoints.get(ctx.store, ORDERS_STREAM)
         lower = since
         if checkpoint is not None and checkpoint.watermark is not None:
-            lower = scan_lower_bound(checkpoint.watermark, engine.overlap)
-            if not as_json:
-                err.print(
-                    f"Resuming from the checkpoint: orders modified since {lower.isoformat()}.",
-                    highlight=False,
-                    soft_wrap=True,
-                )
+            lower = scan_lower_bound(checkpoint.watermark, ctx.settings.overlap)
         total = (await ctx.client.orders.count({"min_date_modified": lower})).count
-        progress.update(counter.task, total=total)
+        self.progress.update(self.task, total=total)
+        return lower, total
+
+
+async def _backfill(settings: Settings, since: datetime, as_json: bool) -> dict[str, Any] | None:
+    engine = dataclasses.replace(sync_settings(settings.sync), start=since)
+    counter = _OrderProgress(enabled=not as_json)
+    progress = counter.progress
+    async with sync_context(settings, engine=engine, on_page=counter.on_page) as ctx:
+        lower, total = await counter.expect(ctx, since)
+        if lower != since and not as_json:
+            err.print(
+                f"Resuming from the checkpoint: orders modified since {lower.isoformat()}.",
+                highlight=False,
+                soft_wrap=True,
+            )
         poll = asyncio.create_task(poll_store(ctx))
         stop = asyncio.Event()
         _install_stop(stop, poll, "Stopping: the page in flight is dropped, committed pages stay.")

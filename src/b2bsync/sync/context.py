@@ -89,5 +89,8 @@ class SyncContext:
     channels: frozenset[int] | None = None
     """Storefront channels whose orders are delivered; the others are kept in the ledger as
     `skipped` (None: every channel)."""
+    on_page: Callable[[str, int], None] | None = None
+    """Told after each committed page of a V2 scan: the stream and the orders it read first
+    (a progress bar's feed)."""
     alerts: AlertService | None = None
     """Evaluated by `run_once` after every round (None: no `[[alerts]]` configured)."""

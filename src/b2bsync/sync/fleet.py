@@ -4,7 +4,7 @@ context per store open, a worker opens one per job."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -57,16 +57,14 @@ class Fleet:
         *,
         governors: GovernorRegistry | None = None,
         engine: SyncSettings | None = None,
-        on_response: Callable[[httpx2.Response], Awaitable[None]] | None = None,
+        on_page: Callable[[str, int], None] | None = None,
     ) -> AsyncIterator[SyncContext]:
         """A `SyncContext` for `store` with its own HTTP client (every API call counted) and
         the store's own channels, rate budget and write-back rules; `governors` None shares the
-        process-wide rate-limit governors."""
+        process-wide rate-limit governors; `on_page` follows the V2 scans (`SyncContext`)."""
         entry = self.stores[store]
         counter = CallCounter()
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [counter.on_request]}
-        if on_response is not None:
-            hooks["response"] = [on_response]
         async with httpx2.AsyncClient(
             event_hooks=hooks, timeout=entry.connection.timeout_s
         ) as http:
@@ -85,5 +83,6 @@ class Fleet:
                 calls=counter,
                 writeback_rules=entry.writeback_rules(self.writeback_rules),
                 channels=entry.channels,
+                on_page=on_page,
                 alerts=self.alerts,
             )

@@ -95,9 +95,12 @@ async def scan_orders(
                 await tx.checkpoints.advance(
                     ctx.store, stream, [modified for _, modified in fresh_pairs], now
                 )
+            first_read = len(fresh_ids - summary.order_ids)
             summary.pages += 1
-            summary.orders += len(fresh_ids - summary.order_ids)
+            summary.orders += first_read
             summary.order_ids |= fresh_ids
+            if ctx.on_page is not None:
+                ctx.on_page(stream, first_read)
             cursor = following
     finally:
         if ahead is not None:
