@@ -276,13 +276,20 @@ async def test_with_a_token_only_health_checks_answer_without_credentials(
 
 
 async def test_no_secret_reaches_a_page_or_the_api(
-    ledger_url: str, monkeypatch: pytest.MonkeyPatch
+    ledger_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     secrets = {
         "BIGCOMMERCE_ACCESS_TOKEN": "store-token-s3cr3t",
         "B2B_ACCESS_TOKEN": "b2b-token-s3cr3t",
         "HOOK_SECRET": "hook-secret-s3cr3t",
+        "OPS_URL": "json://ops:alert-s3cr3t@hooks.example/b2bsync",
     }
+    config = tmp_path / "b2bsync.toml"
+    config.write_text(
+        '[[alerts]]\nname = "ops"\nchannels = ["${OPS_URL}"]\n'
+        'conditions = ["dead_letters", "lag"]\nquiet_period = "30m"\n',
+        encoding="utf-8",
+    )
     destinations = (
         '[{"name": "erp", "type": "http", "url": "https://user:pw-s3cr3t@erp.example/in", '
         '"secret": "${HOOK_SECRET}", "headers": {"X-Api-Key": "header-s3cr3t"}}]'
@@ -291,6 +298,7 @@ async def test_no_secret_reaches_a_page_or_the_api(
         "BIGCOMMERCE_STORE_HASH": "abc123",
         "B2BSYNC_DATABASE_URL": "postgresql://b2b:db-s3cr3t@db.internal/ledger",
         "B2BSYNC_DESTINATIONS": destinations,
+        "B2BSYNC_CONFIG": str(config),
     }
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -313,6 +321,13 @@ async def test_no_secret_reaches_a_page_or_the_api(
         "all",
         "all",
     )
+    (alert,) = json.loads(shown[0])["alerts"]
+    assert (alert["name"], alert["conditions"], alert["channels"]) == (
+        "ops",
+        ["dead_letters", "lag"],
+        ["channel 1 (json)"],
+    )
+    assert "channel 1 (json)" in shown[1]
     for text in shown:
         assert "s3cr3t" not in text
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from b2bsync.bigcommerce.governor import Family, GovernorSnapshot
 from b2bsync.config import ConfigError
+from b2bsync.config_alerts import AlertSettings
 from b2bsync.config_stores import StoreEntry
 from b2bsync.store import OrderFilter, display_url
 from b2bsync.store.alerts import AlertRepository
@@ -391,4 +392,27 @@ def settings_view(dashboard: Dashboard) -> dict[str, Any]:
         "sync": _dump(settings.sync),
         "destinations": [_dump(destination) for destination in settings.destinations],
         "writeback_rules": [_dump(rule) for rule in settings.writeback_rules],
+        "alerts": [_alert_view(alert) for alert in settings.alerts],
+    }
+
+
+def _alert_view(alert: AlertSettings) -> dict[str, Any]:
+    """One `[[alerts]]` entry; its channels by number and scheme only (their URLs hold tokens)."""
+    policy = alert.policy
+    thresholds = policy.thresholds
+    return {
+        "name": policy.name,
+        "conditions": [str(condition) for condition in policy.conditions],
+        "channels": alert.labels(),
+        "quiet_period": f"{policy.quiet_period.total_seconds():g} s",
+        "thresholds": {
+            "dead_letters": thresholds.dead_letters,
+            "destination_failing_after": (
+                f"{thresholds.destination_failing_after.total_seconds():g} s"
+            ),
+            "held": thresholds.held,
+            "quarantined": thresholds.quarantined,
+            "lag": f"{thresholds.lag.total_seconds():g} s",
+            "quota_429s": thresholds.quota_429s,
+        },
     }
