@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry, Unauthorized
 from b2bsync.config import load_bigcommerce_settings
 from b2bsync.config_alerts import AlertSettings
 from b2bsync.config_stores import StoreEntry
@@ -22,6 +23,7 @@ from b2bsync.domain.alerts import AlertPolicy, Condition
 from b2bsync.store import Database
 from b2bsync.store.alerts import AlertRepository, DeliveryState
 from b2bsync.store.schema import alert_events
+from b2bsync.sync import SyncContext, run_once
 from b2bsync.sync.alerts import AlertService, ChannelError
 from b2bsync.sync.fleet import Fleet
 from b2bsync.sync.poller import ORDERS_STREAM
@@ -37,7 +39,7 @@ from tests.integration.store_support import (
     write_version,
 )
 from tests.receivers import run_notification_receiver, run_smtp_server
-from tests.sandbox_server import free_port
+from tests.sandbox_server import RunningSandbox, free_port
 
 __all__ = ["db", "pg_db"]
 
@@ -325,3 +327,32 @@ async def test_every_store_context_of_the_service_and_workers_carries_the_alerts
         for name in entries:
             async with fleet.context(name) as ctx:
                 assert ctx.alerts is service
+
+
+async def test_a_round_that_fails_on_the_api_still_evaluates_the_alerts(
+    sandbox: RunningSandbox, db: Database
+) -> None:
+    store = sandbox.config.store_hash
+    await write_version(db, make_record(101, store=store), T0)
+    async with db.transaction() as tx:
+        (row,) = await tx.outbox.claim_due("sql", 10, T0, timedelta(seconds=30))
+        await tx.outbox.mark_dead(row.id, "HTTP 422", T0)
+    notifier = Recorder()
+    service = AlertService([alert("json://h/x")], notifier)
+    async with httpx2.AsyncClient(timeout=15) as http:
+        client = BigCommerceClient(
+            store_hash=store,
+            access_token="a-revoked-token",
+            api_url=sandbox.base_url,
+            b2b_api_url=f"{sandbox.base_url}/b2b",
+            http_client=http,
+            governors=GovernorRegistry(),
+        )
+        ctx = SyncContext(store=store, client=client, db=db, alerts=service)
+        # The store refuses the token: the round fails, and that is when alerts matter most.
+        with pytest.raises(Unauthorized):
+            await run_once(ctx)
+    assert len(notifier.sent) == 1
+    channel, _, body = notifier.sent[0]
+    assert channel == "json://h/x"
+    assert "dead letter" in body
