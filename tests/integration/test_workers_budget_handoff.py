@@ -7,9 +7,6 @@ instead of the next job starting a full budget of its own."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-
-import httpx2
 
 from b2bsync.bigcommerce import GovernorRegistry
 from b2bsync.bigcommerce.rate_budget import RateBudget
@@ -26,17 +23,16 @@ __all__ = ["sqlite_db"]
 BUDGET = RateBudget(3, 3.0)
 
 
-async def _job(
-    fleet: Fleet, store: str, on_response: Callable[[httpx2.Response], Awaitable[None]]
-) -> None:
-    """What `sync_store` does around its round, with a round of exactly one budget's calls."""
+async def _job(fleet: Fleet, store: str) -> list[float]:
+    """What `sync_store` does around its round, with a round of exactly one budget's calls;
+    when each call was answered."""
     registry = GovernorRegistry()
-    async with (
-        fleet.context(store, governors=registry, on_response=on_response) as ctx,
-        handed_over(ctx, registry),
-    ):
+    answered: list[float] = []
+    async with fleet.context(store, governors=registry) as ctx, handed_over(ctx, registry):
         for _ in range(BUDGET.requests):
             await ctx.client.orders.status(11)
+            answered.append(time.monotonic())
+    return answered
 
 
 async def test_consecutive_jobs_share_one_budget_window(sqlite_db: Database) -> None:
@@ -49,14 +45,8 @@ async def test_consecutive_jobs_share_one_budget_window(sqlite_db: Database) -> 
         )
         entry = StoreEntry(connection, rate_budget=BUDGET)
         fleet = Fleet(db=sqlite_db, destinations=(), stores={entry.store_hash: entry})
-        answered: list[list[float]] = [[], []]
         started = time.monotonic()
-        for job in range(2):
-
-            async def note(_: httpx2.Response, job: int = job) -> None:
-                answered[job].append(time.monotonic())
-
-            await _job(fleet, entry.store_hash, note)
+        answered = [await _job(fleet, entry.store_hash) for _ in range(2)]
 
     assert [len(times) for times in answered] == [BUDGET.requests, BUDGET.requests]
     # The first job's window opened at its first request, after `started`; the second job's
