@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from b2bsync.sandbox.config import SandboxConfig
+from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import (
     Address,
     B2BOrder,
@@ -80,15 +81,6 @@ ORDER_GONE_STATUSES = frozenset({4, 5})
 CHANNEL_NAMES: Mapping[int, str] = {1: "Default Storefront"}
 COUNTRY_NAMES: Mapping[str, str] = {"US": "United States", "CA": "Canada", "GB": "United Kingdom"}
 """Company addresses keep ISO codes; V2 addresses spell the country out."""
-
-
-class B2BError(Exception):
-    """A request B2B Edition refuses; `status` and `message` become `{code, data:{errMsg}}`."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def channel_name(channel_id: int) -> str:

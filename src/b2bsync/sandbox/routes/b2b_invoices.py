@@ -13,22 +13,20 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from b2bsync.sandbox import b2b, render_b2b
-from b2bsync.sandbox.b2b import B2BError
+from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import Invoice
 from b2bsync.sandbox.responses import b2b_response
 from b2bsync.sandbox.routes.b2b_common import (
     Query,
     body,
     contains,
-    endpoint,
     extra_fields_of,
     money_of,
-    now,
     page_of,
     path_int,
     sort_in_place,
-    store,
 )
+from b2bsync.sandbox.routes.endpoint import Context, endpoint
 from b2bsync.sandbox.world import StoreState
 
 NOT_FOUND = "Invoice does not exist"
@@ -71,9 +69,9 @@ def _company_name(state: StoreState, company_id: int) -> str:
 
 
 @endpoint
-async def list_invoices(request: Request) -> Response:
+async def list_invoices(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices` with its filters and sorts."""
-    state = store(request)
+    state = ctx.state
     query = Query(request)
     offset, limit = query.page()
     order_by = query.choice("orderBy", ("DESC", "ASC"), "DESC")
@@ -205,9 +203,9 @@ def _invoice_fields(payload: Mapping[str, Any], currency: str, now_: datetime) -
 
 
 @endpoint
-async def create_invoice(request: Request) -> Response:
+async def create_invoice(request: Request, ctx: Context) -> Response:
     """`POST /ip/invoices`."""
-    state = store(request)
+    state = ctx.state
     payload = await body(request)
     missing = [
         name
@@ -221,7 +219,7 @@ async def create_invoice(request: Request) -> Response:
     company_id = _company_id(payload)
     if company_id is None:
         raise B2BError(422, "customerId is required")
-    moment = now(request)
+    moment = ctx.now
     fields = _invoice_fields(payload, original.code, moment)
     issued = _moment(payload, "issuedAt")
     invoice = b2b.create_invoice(
@@ -238,34 +236,34 @@ async def create_invoice(request: Request) -> Response:
 
 
 @endpoint
-async def create_invoice_from_order(request: Request) -> Response:
+async def create_invoice_from_order(request: Request, ctx: Context) -> Response:
     """`POST /ip/orders/{orderId}/invoices`; `orderId` is the B2B Edition order id (§0)."""
     message = "Order does not exist"
-    state = store(request)
+    state = ctx.state
     order_id = path_int(request, "orderId", message)
     record = next((r for r in state.b2b_orders.values() if r.id == order_id), None)
     source = state.orders.get(record.bc_order_id) if record else None
     if source is None:
         raise B2BError(404, message)
-    invoice = b2b.create_invoice_from_order(state, source, now(request))
+    invoice = b2b.create_invoice_from_order(state, source, ctx.now)
     return b2b_response({"invoiceNumber": invoice.invoice_number, "invoiceId": invoice.id})
 
 
 @endpoint
-async def get_invoice(request: Request) -> Response:
+async def get_invoice(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices/{invoiceId}` (with its extra fields)."""
-    state = store(request)
+    state = ctx.state
     invoice = b2b.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
     return b2b_response(render_b2b.invoice(state, invoice, include_extra_fields=True))
 
 
 @endpoint
-async def update_invoice(request: Request) -> Response:
+async def update_invoice(request: Request, ctx: Context) -> Response:
     """`PUT /ip/invoices/{invoiceId}`: the given fields only; `details` replaced wholesale."""
-    state = store(request)
+    state = ctx.state
     invoice = b2b.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
     payload = await body(request)
-    moment = now(request)
+    moment = ctx.now
     changes = _invoice_fields(payload, invoice.original_balance.code, moment)
     if payload.get("invoiceNumber") is not None:
         number = _text(payload, "invoiceNumber")
@@ -287,17 +285,17 @@ async def update_invoice(request: Request) -> Response:
 
 
 @endpoint
-async def delete_invoice(request: Request) -> Response:
+async def delete_invoice(request: Request, ctx: Context) -> Response:
     """`DELETE /ip/invoices/{invoiceId}`."""
     invoice_id = path_int(request, "invoiceId", NOT_FOUND)
-    b2b.delete_invoice(store(request), invoice_id)
+    b2b.delete_invoice(ctx.state, invoice_id)
     return b2b_response({"id": invoice_id})
 
 
 @endpoint
-async def download_pdf(request: Request) -> Response:
+async def download_pdf(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices/{invoiceId}/download-pdf`: where the invoice's PDF can be fetched."""
-    state = store(request)
+    state = ctx.state
     invoice = b2b.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
     data = {"url": f"https://invoices.sandbox.invalid/{state.store_hash}/{invoice.id}.pdf"}
     if invoice.external_pdf_url:
@@ -306,7 +304,7 @@ async def download_pdf(request: Request) -> Response:
 
 
 @endpoint
-async def extra_fields(request: Request) -> Response:
+async def extra_fields(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices/extra-fields`: the store's invoice extra-field configurations."""
     offset, limit = Query(request).page()
     return page_of(b2b.INVOICE_EXTRA_FIELDS, offset, limit, render_b2b.invoice_extra_field_config)
