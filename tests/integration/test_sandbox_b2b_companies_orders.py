@@ -12,7 +12,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from b2bsync.sandbox.b2b import create_company
+from b2bsync.sandbox.b2b.companies import create_company
 from b2bsync.sandbox.config import DelayRange
 from b2bsync.sandbox.models import Address, Customer, ExtraField, Order
 from b2bsync.sandbox.orders import LineSpec, archive_order, place_order, total_inc_tax

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from b2bsync.sandbox.b2b import create_company
+from b2bsync.sandbox.b2b.companies import create_company
 from b2bsync.sandbox.config import DelayRange, SandboxConfig
 from b2bsync.sandbox.errors import V2Error
 from b2bsync.sandbox.models import Address, Customer

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from b2bsync.sandbox.b2b import delete_payment
+from b2bsync.sandbox.b2b.payments import delete_payment
 from b2bsync.sandbox.models import Money, Payment, PaymentLine
 from b2bsync.sandbox.responses import json_response
 from b2bsync.sandbox.world import StoreState

@@ -19,7 +19,9 @@ from decimal import Decimal
 # Seeded history runs the store's scheduled actions, so their handlers must be registered:
 # metafields.py handles "metafield.order_type", b2b.py "b2b.attach_order".
 import b2bsync.sandbox.metafields  # noqa: F401
-from b2bsync.sandbox.b2b import checkout_invoice_payment, create_company, create_invoice_from_order
+from b2bsync.sandbox.b2b.companies import create_company
+from b2bsync.sandbox.b2b.invoices import create_invoice_from_order
+from b2bsync.sandbox.b2b.payments import checkout_invoice_payment
 from b2bsync.sandbox.config import SandboxConfig
 from b2bsync.sandbox.models import Address, CatalogProduct, Company, Customer, Invoice, Order
 from b2bsync.sandbox.orders import (

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from b2bsync.sandbox import render_b2b
-from b2bsync.sandbox.b2b import company_of_customer
+from b2bsync.sandbox.b2b.companies import company_of_customer
 from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import Company
 from b2bsync.sandbox.responses import b2b_response

@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from b2bsync.sandbox import b2b, render_b2b
+from b2bsync.sandbox import render_b2b
+from b2bsync.sandbox.b2b import invoices
+from b2bsync.sandbox.b2b.extra_fields import check_extra_fields
 from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import Invoice
 from b2bsync.sandbox.responses import b2b_response
@@ -88,7 +90,7 @@ async def list_invoices(request: Request, ctx: Context) -> Response:
     include_extra = query.choice("isIncludeExtraFields", ("0", "1"), "0") == "1"
     channels = set(query.integers("channelIds"))
 
-    invoices = [
+    found = [
         invoice
         for invoice in state.invoices.values()
         if (text is None or _matches_search(invoice, search_by, text))
@@ -103,10 +105,10 @@ async def list_invoices(request: Request, ctx: Context) -> Response:
         and (not external_ids or (invoice.external_id or "") in external_ids)
         and (not channels or invoice.channel_id in channels)
     ]
-    invoices.sort(key=lambda invoice: invoice.id)
-    sort_in_place(invoices, _SORT_KEYS[sort_by], order_by)
+    found.sort(key=lambda invoice: invoice.id)
+    sort_in_place(found, _SORT_KEYS[sort_by], order_by)
     return page_of(
-        invoices,
+        found,
         offset,
         limit,
         lambda invoice: render_b2b.invoice(state, invoice, include_extra_fields=include_extra),
@@ -196,8 +198,8 @@ def _invoice_fields(payload: Mapping[str, Any], currency: str, now_: datetime) -
     if payload.get("details") is not None:
         fields["details"] = _details(payload["details"], currency, now_)
     if payload.get("extraFields") is not None:
-        fields["extra_fields"] = b2b.check_extra_fields(
-            b2b.INVOICE_EXTRA_FIELDS, extra_fields_of(payload["extraFields"])
+        fields["extra_fields"] = check_extra_fields(
+            invoices.INVOICE_EXTRA_FIELDS, extra_fields_of(payload["extraFields"])
         )
     return fields
 
@@ -222,7 +224,7 @@ async def create_invoice(request: Request, ctx: Context) -> Response:
     moment = ctx.now
     fields = _invoice_fields(payload, original.code, moment)
     issued = _moment(payload, "issuedAt")
-    invoice = b2b.create_invoice(
+    invoice = invoices.create_invoice(
         state,
         invoice_number=str(_text(payload, "invoiceNumber")),
         customer_id=company_id,
@@ -245,7 +247,7 @@ async def create_invoice_from_order(request: Request, ctx: Context) -> Response:
     source = state.orders.get(record.bc_order_id) if record else None
     if source is None:
         raise B2BError(404, message)
-    invoice = b2b.create_invoice_from_order(state, source, ctx.now)
+    invoice = invoices.create_invoice_from_order(state, source, ctx.now)
     return b2b_response({"invoiceNumber": invoice.invoice_number, "invoiceId": invoice.id})
 
 
@@ -253,7 +255,7 @@ async def create_invoice_from_order(request: Request, ctx: Context) -> Response:
 async def get_invoice(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices/{invoiceId}` (with its extra fields)."""
     state = ctx.state
-    invoice = b2b.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
+    invoice = invoices.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
     return b2b_response(render_b2b.invoice(state, invoice, include_extra_fields=True))
 
 
@@ -261,7 +263,7 @@ async def get_invoice(request: Request, ctx: Context) -> Response:
 async def update_invoice(request: Request, ctx: Context) -> Response:
     """`PUT /ip/invoices/{invoiceId}`: the given fields only; `details` replaced wholesale."""
     state = ctx.state
-    invoice = b2b.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
+    invoice = invoices.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
     payload = await body(request)
     moment = ctx.now
     changes = _invoice_fields(payload, invoice.original_balance.code, moment)
@@ -280,7 +282,7 @@ async def update_invoice(request: Request, ctx: Context) -> Response:
             changes[attribute] = money_of(payload[key], key)
     if (created := _moment(payload, "createdAt")) is not None:
         changes["created_at"] = created
-    b2b.update_invoice(state, invoice, changes, moment)
+    invoices.update_invoice(state, invoice, changes, moment)
     return b2b_response({"id": invoice.id})
 
 
@@ -288,7 +290,7 @@ async def update_invoice(request: Request, ctx: Context) -> Response:
 async def delete_invoice(request: Request, ctx: Context) -> Response:
     """`DELETE /ip/invoices/{invoiceId}`."""
     invoice_id = path_int(request, "invoiceId", NOT_FOUND)
-    b2b.delete_invoice(ctx.state, invoice_id)
+    invoices.delete_invoice(ctx.state, invoice_id)
     return b2b_response({"id": invoice_id})
 
 
@@ -296,7 +298,7 @@ async def delete_invoice(request: Request, ctx: Context) -> Response:
 async def download_pdf(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices/{invoiceId}/download-pdf`: where the invoice's PDF can be fetched."""
     state = ctx.state
-    invoice = b2b.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
+    invoice = invoices.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
     data = {"url": f"https://invoices.sandbox.invalid/{state.store_hash}/{invoice.id}.pdf"}
     if invoice.external_pdf_url:
         data["externalPdfUrl"] = invoice.external_pdf_url
@@ -307,7 +309,9 @@ async def download_pdf(request: Request, ctx: Context) -> Response:
 async def extra_fields(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices/extra-fields`: the store's invoice extra-field configurations."""
     offset, limit = Query(request).page()
-    return page_of(b2b.INVOICE_EXTRA_FIELDS, offset, limit, render_b2b.invoice_extra_field_config)
+    return page_of(
+        invoices.INVOICE_EXTRA_FIELDS, offset, limit, render_b2b.invoice_extra_field_config
+    )
 
 
 routes: list[BaseRoute] = [

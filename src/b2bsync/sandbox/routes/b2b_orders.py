@@ -12,7 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from b2bsync.sandbox import b2b, render_b2b
+from b2bsync.sandbox import render_b2b
+from b2bsync.sandbox.b2b.orders import (
+    ORDER_EXTRA_FIELDS,
+    attach_order_via_api,
+    b2b_order_updated_at,
+    update_b2b_order,
+)
 from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import B2BOrder, Order
 from b2bsync.sandbox.responses import b2b_response, json_response
@@ -64,7 +70,7 @@ async def list_orders(request: Request, ctx: Context) -> Response:
         source = state.orders.get(record.bc_order_id)
         if source is None:
             continue
-        updated = b2b.b2b_order_updated_at(record, source)
+        updated = b2b_order_updated_at(record, source)
         created = source.date_created
         if (
             (company_id is None or record.company_id == company_id)
@@ -81,7 +87,7 @@ async def list_orders(request: Request, ctx: Context) -> Response:
     if sort_by == "createdAt":
         sort_in_place(pairs, lambda pair: pair[1].date_created, order_by)
     else:
-        sort_in_place(pairs, lambda pair: b2b.b2b_order_updated_at(*pair), order_by)
+        sort_in_place(pairs, lambda pair: b2b_order_updated_at(*pair), order_by)
     return page_of(
         pairs,
         offset,
@@ -109,7 +115,7 @@ async def update_order(request: Request, ctx: Context) -> Response:
     if po_number is not None and not isinstance(po_number, str):
         raise B2BError(422, "poNumber must be a string")
     raw_fields = payload.get("extraFields")
-    b2b.update_b2b_order(
+    update_b2b_order(
         state,
         record,
         now=ctx.now,
@@ -138,7 +144,7 @@ async def create_order(request: Request, ctx: Context) -> Response:
     if po_number is not None and not isinstance(po_number, str):
         raise B2BError(422, "poNumber must be a string")
     raw_fields = payload.get("extraFields")
-    record = b2b.attach_order_via_api(
+    record = attach_order_via_api(
         state,
         bc_order_id=bc_order_id,
         customer_id=customer_id,
@@ -162,7 +168,7 @@ async def order_products(request: Request, ctx: Context) -> Response:
 async def extra_fields(request: Request, ctx: Context) -> Response:
     """`GET /orders/extra-fields`: the store's order extra-field configurations."""
     offset, limit = Query(request).page(max_limit=MAX_LIMIT)
-    return page_of(b2b.ORDER_EXTRA_FIELDS, offset, limit, render_b2b.order_extra_field_config)
+    return page_of(ORDER_EXTRA_FIELDS, offset, limit, render_b2b.order_extra_field_config)
 
 
 routes: list[BaseRoute] = [

@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from b2bsync.sandbox import b2b, render_b2b
-from b2bsync.sandbox.b2b import OfflinePaymentInput
+from b2bsync.sandbox import render_b2b
+from b2bsync.sandbox.b2b import payments
+from b2bsync.sandbox.b2b.payments import OfflinePaymentInput
 from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import Payment, Receipt, ReceiptLine
 from b2bsync.sandbox.responses import b2b_response
@@ -109,7 +110,7 @@ async def list_payments(request: Request, ctx: Context) -> Response:
     if status is not None and status not in range(5):
         raise B2BError(422, "processingStatus must be 0, 1, 2, 3 or 4")
     channels = set(query.integers("channelIds"))
-    payments = [
+    found = [
         payment
         for payment in state.payments.values()
         if (text is None or _payment_matches(payment, search_by, text))
@@ -121,13 +122,13 @@ async def list_payments(request: Request, ctx: Context) -> Response:
         and (status is None or payment.processing_status == status)
         and (not channels or payment.channel_id in channels)
     ]
-    payments.sort(key=lambda payment: payment.id)
-    sort_in_place(payments, _PAYMENT_SORTS[sort_by], order_by)
-    return page_of(payments, offset, limit, lambda payment: render_b2b.payment(state, payment))
+    found.sort(key=lambda payment: payment.id)
+    sort_in_place(found, _PAYMENT_SORTS[sort_by], order_by)
+    return page_of(found, offset, limit, lambda payment: render_b2b.payment(state, payment))
 
 
 def _payment(request: Request, ctx: Context) -> Payment:
-    return b2b.get_payment(ctx.state, path_int(request, "paymentId", PAYMENT_NOT_FOUND))
+    return payments.get_payment(ctx.state, path_int(request, "paymentId", PAYMENT_NOT_FOUND))
 
 
 @endpoint
@@ -140,7 +141,7 @@ async def get_payment(request: Request, ctx: Context) -> Response:
 async def delete_payment(request: Request, ctx: Context) -> Response:
     """`DELETE /ip/payments/{paymentId}`."""
     payment_id = path_int(request, "paymentId", PAYMENT_NOT_FOUND)
-    b2b.delete_payment(ctx.state, payment_id, ctx.now)
+    payments.delete_payment(ctx.state, payment_id, ctx.now)
     return b2b_response({"id": payment_id})
 
 
@@ -160,7 +161,7 @@ async def set_processing_status(request: Request, ctx: Context) -> Response:
     status = _status_code(await body(request), "processingStatus", range(5))
     if status is None:
         raise B2BError(422, "processingStatus is required")
-    b2b.set_processing_status(ctx.state, payment, status, ctx.now)
+    payments.set_processing_status(ctx.state, payment, status, ctx.now)
     return b2b_response({"id": payment.id})
 
 
@@ -170,8 +171,8 @@ async def get_operations(request: Request, ctx: Context) -> Response:
     payment = _payment(request, ctx)
     return b2b_response(
         {
-            "allowedOperations": b2b.allowed_operations(payment),
-            "allowedStatuses": b2b.allowed_statuses(payment),
+            "allowedOperations": payments.allowed_operations(payment),
+            "allowedStatuses": payments.allowed_statuses(payment),
         }
     )
 
@@ -183,14 +184,14 @@ async def run_operation(request: Request, ctx: Context) -> Response:
     operation = _status_code(await body(request), "operationCode", range(4))
     if operation is None:
         raise B2BError(422, "operationCode is required")
-    b2b.run_operation(ctx.state, payment, operation, ctx.now)
+    payments.run_operation(ctx.state, payment, operation, ctx.now)
     return b2b_response({"id": payment.id})
 
 
 @endpoint
 async def transactions(request: Request, ctx: Context) -> Response:
     """`GET /ip/payments/{paymentId}/transactions`."""
-    return b2b_response(b2b.payment_transactions(_payment(request, ctx)))
+    return b2b_response(payments.payment_transactions(_payment(request, ctx)))
 
 
 def _optional_text(payload: Mapping[str, Any], name: str) -> str | None:
@@ -239,7 +240,7 @@ def _offline_input(payload: Mapping[str, Any], *, update: bool) -> OfflinePaymen
         line_items=lines,
         external_id=_optional_text(payload, "externalId"),
         external_customer_id=_optional_text(payload, "externalCustomerId"),
-        payer_name=_optional_text(payload, "payerName") or b2b.DEFAULT_OFFLINE_PAYER,
+        payer_name=_optional_text(payload, "payerName") or payments.DEFAULT_OFFLINE_PAYER,
         payer_customer_id=_optional_text(payload, "payerCustomerId"),
         processing_status=_status_code(payload, "processingStatus", range(1, 5)),
         channel_id=channel,
@@ -252,7 +253,7 @@ def _offline_input(payload: Mapping[str, Any], *, update: bool) -> OfflinePaymen
 async def create_offline_payment(request: Request, ctx: Context) -> Response:
     """`POST /ip/payments/offline`."""
     data = _offline_input(await body(request), update=False)
-    payment = b2b.create_offline_payment(ctx.state, data, ctx.now)
+    payment = payments.create_offline_payment(ctx.state, data, ctx.now)
     return b2b_response({"paymentId": payment.id})
 
 
@@ -261,13 +262,13 @@ async def update_offline_payment(request: Request, ctx: Context) -> Response:
     """`PUT /ip/payments/offline/{paymentId}`."""
     payment = _payment(request, ctx)
     data = _offline_input(await body(request), update=True)
-    b2b.update_offline_payment(ctx.state, payment, data, ctx.now)
+    payments.update_offline_payment(ctx.state, payment, data, ctx.now)
     return b2b_response({"paymentId": payment.id})
 
 
 def _payment_status(state: StoreState, receipt: Receipt) -> int:
     payment = state.payments.get(receipt.payment_id)
-    return payment.processing_status if payment else b2b.COMPLETED
+    return payment.processing_status if payment else payments.COMPLETED
 
 
 def _receipt_query(
@@ -311,7 +312,7 @@ async def list_receipts(request: Request, ctx: Context) -> Response:
 
 
 def _receipt(request: Request, ctx: Context) -> Receipt:
-    return b2b.get_receipt(ctx.state, path_int(request, "receiptId", RECEIPT_NOT_FOUND))
+    return payments.get_receipt(ctx.state, path_int(request, "receiptId", RECEIPT_NOT_FOUND))
 
 
 @endpoint
@@ -324,7 +325,7 @@ async def get_receipt(request: Request, ctx: Context) -> Response:
 async def delete_receipt(request: Request, ctx: Context) -> Response:
     """`DELETE /ip/receipts/{receiptId}`."""
     receipt_id = path_int(request, "receiptId", RECEIPT_NOT_FOUND)
-    b2b.delete_receipt(ctx.state, receipt_id)
+    payments.delete_receipt(ctx.state, receipt_id)
     return b2b_response({"id": receipt_id})
 
 
@@ -394,7 +395,7 @@ async def get_receipt_line(request: Request, ctx: Context) -> Response:
 async def delete_receipt_line(request: Request, ctx: Context) -> Response:
     """`DELETE /ip/receipts/{receiptId}/lines/{receiptLineId}`."""
     receipt, line = _line(request, ctx)
-    b2b.delete_receipt_line(ctx.state, receipt.id, line.id)
+    payments.delete_receipt_line(ctx.state, receipt.id, line.id)
     return b2b_response({"id": line.id})
 
 
