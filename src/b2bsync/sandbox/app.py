@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from b2bsync.sandbox import discrepancies
 from b2bsync.sandbox.gateway import ADMIN_PREFIX, B2B_PREFIX, Gateway
 from b2bsync.sandbox.routes import (
     admin,
@@ -17,6 +16,7 @@ from b2bsync.sandbox.routes import (
     b2b_invoices,
     b2b_orders,
     b2b_payments,
+    discrepancies,
     v2_orders,
     v3_hooks,
     v3_metafields,
