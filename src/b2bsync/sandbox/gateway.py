@@ -18,6 +18,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from b2bsync.sandbox.actions import run_all_due
 from b2bsync.sandbox.config import (
     B2B_QUOTA_PER_MINUTE,
     B2B_WINDOW_MS,
@@ -131,7 +132,7 @@ class Gateway:
         state["store"] = store
         state["world"] = self.world
         state["gateway"] = self
-        self.world.run_due()
+        run_all_due(self.world)
         if family is Family.ADMIN:
             await self.app(scope, receive, send)
             return

@@ -16,7 +16,7 @@ from typing import Any
 
 from b2bsync.sandbox.errors import V3Error
 from b2bsync.sandbox.models import Metafield
-from b2bsync.sandbox.world import StoreState, register_action
+from b2bsync.sandbox.world import StoreState
 
 B2B_EDITION_CLIENT_ID = "b2b-edition"
 """Owner of the metafields B2B Edition writes itself."""
@@ -317,7 +317,6 @@ def query_metafields(
     return found
 
 
-@register_action("metafield.order_type")
 def write_order_type(state: StoreState, payload: dict[str, Any], now: datetime) -> None:
     """B2B Edition tags an order as "online order" or "invoice payment" (bigcommerce-api.md §0).
 

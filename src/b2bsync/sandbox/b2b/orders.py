@@ -17,7 +17,7 @@ from b2bsync.sandbox.models import (
     ExtraField,
     Order,
 )
-from b2bsync.sandbox.world import StoreState, register_action
+from b2bsync.sandbox.world import StoreState
 
 ATTACH_WINDOW = timedelta(seconds=10)
 """`POST /orders` must come within 10 s of the BigCommerce order's creation (order.yaml)."""
@@ -65,7 +65,6 @@ def _new_b2b_order(
     return record
 
 
-@register_action("b2b.attach_order")
 def attach_order(state: StoreState, payload: dict[str, Any], now: datetime) -> None:
     """B2B Edition noticing a new BigCommerce order of a company buyer and recording it.
 
