@@ -12,7 +12,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from b2bsync.sandbox.b2b import create_company
+from b2bsync.sandbox.actions import run_due
+from b2bsync.sandbox.b2b.companies import create_company
 from b2bsync.sandbox.config import DelayRange
 from b2bsync.sandbox.models import Address, Customer, ExtraField, Order
 from b2bsync.sandbox.orders import LineSpec, archive_order, place_order, total_inc_tax
@@ -217,7 +218,7 @@ def test_orders_older_than_a_year_need_a_date_filter(
 ) -> None:
     state = _store(sandbox)
     old = _place(sandbox, _buyer(state), now=sandbox.world.clock() - timedelta(days=400))
-    state.run_due(old.date_created + timedelta(seconds=1))
+    run_due(state, old.date_created + timedelta(seconds=1))
     assert old.id in state.b2b_orders
     default = client.get("/orders", params={"bcOrderId": old.id}).json()
     assert default["data"] == []

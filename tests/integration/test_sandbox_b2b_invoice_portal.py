@@ -13,7 +13,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from b2bsync.sandbox.b2b import B2BError, checkout_invoice_payment
+from b2bsync.sandbox.b2b.payments import checkout_invoice_payment
+from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import Company, Customer
 from b2bsync.sandbox.orders import total_inc_tax, update_order
 from b2bsync.sandbox.world import StoreState

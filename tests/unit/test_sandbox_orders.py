@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from b2bsync.sandbox.b2b import create_company
+from b2bsync.sandbox.b2b.companies import create_company
 from b2bsync.sandbox.config import DelayRange, SandboxConfig
+from b2bsync.sandbox.errors import V2Error
 from b2bsync.sandbox.models import Address, Customer
 from b2bsync.sandbox.orders import (
     LineSpec,
-    OrderError,
     OrderIndex,
     archive_order,
     create_shipment,
@@ -132,9 +132,9 @@ def test_update_emits_status_and_update_and_bumps_date_modified() -> None:
     assert scopes(state) == ["store/order/updated", "store/order/archived"]
     archive_order(state, order, later)
     assert scopes(state) == []
-    with pytest.raises(OrderError):
+    with pytest.raises(V2Error):
         update_order(state, order, {"status_id": 15}, later)
-    with pytest.raises(OrderError):
+    with pytest.raises(V2Error):
         update_order(state, order, {"id": 1}, later)
 
 
@@ -157,13 +157,13 @@ def test_shipments_drive_shipped_statuses() -> None:
     create_shipment(state, order, order_address_id=address_id, items=[(mug.id, 2)], now=later)
     assert order.status_id == 2
     assert order.date_shipped == later
-    with pytest.raises(OrderError):
+    with pytest.raises(V2Error):
         create_shipment(state, order, order_address_id=address_id, items=[(mug.id, 1)], now=later)
-    with pytest.raises(OrderError):
+    with pytest.raises(V2Error):
         create_shipment(
             state, order, order_address_id=address_id, items=[(order.products[1].id, 1)], now=later
         )
-    with pytest.raises(OrderError):
+    with pytest.raises(V2Error):
         create_shipment(state, order, order_address_id=999, items=[(mug.id, 1)], now=later)
     delete_shipment(state, order, first, later)
     assert order.status_id == 2

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from b2bsync.sandbox import discrepancies
+from b2bsync.sandbox.actions import run_all_due
 from b2bsync.sandbox.gateway import ADMIN_PREFIX, B2B_PREFIX, Gateway
 from b2bsync.sandbox.routes import (
     admin,
@@ -17,6 +17,7 @@ from b2bsync.sandbox.routes import (
     b2b_invoices,
     b2b_orders,
     b2b_payments,
+    discrepancies,
     v2_orders,
     v3_hooks,
     v3_metafields,
@@ -31,7 +32,7 @@ TICK_SECONDS = 0.2
 async def _tick(world: World) -> None:
     """Let the world move even when nobody calls: due metafields, B2B records, simulations."""
     while True:
-        world.run_due()
+        run_all_due(world)
         await asyncio.sleep(TICK_SECONDS)
 
 

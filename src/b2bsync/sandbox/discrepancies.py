@@ -1,5 +1,6 @@
-"""`POST /__sandbox/discrepancies`: break the Invoice Portal on purpose, in known ways, so the
-reconciliation report (`b2bsync invoices reconcile`) can be tested against ground truth.
+"""Break the Invoice Portal on purpose, in known ways, so the reconciliation report
+(`b2bsync invoices reconcile`) can be tested against ground truth; `routes/discrepancies.py`
+serves it as `POST /__sandbox/discrepancies`.
 
 Each injection is one of the faults real stores show: a checkout payment lost after its order
 was placed, a checkout payment whose order never came to exist, and an invoice balance edited
@@ -10,20 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
-
-from b2bsync.sandbox.b2b import delete_payment
+from b2bsync.sandbox.b2b.payments import MODULE_BC_SALES_ORDER, delete_payment
 from b2bsync.sandbox.models import Money, Payment, PaymentLine
-from b2bsync.sandbox.responses import json_response
 from b2bsync.sandbox.world import StoreState
 
-__all__ = ["BALANCE_SHIFT", "inject_discrepancies", "routes"]
+__all__ = ["BALANCE_SHIFT", "inject_discrepancies"]
 
-CHECKOUT_MODULE = "payments_bigcommerce_sales_order"
 AWAITING_PROCESSING = 1
 BALANCE_SHIFT = Decimal("17.00")
 """How far the injected balance mismatch moves an invoice's open balance."""
@@ -33,7 +27,7 @@ def _checkout_payments(state: StoreState) -> dict[int, Payment]:
     """Checkout payments by the order they name."""
     found: dict[int, Payment] = {}
     for payment in state.payments.values():
-        if payment.module_name == CHECKOUT_MODULE:
+        if payment.module_name == MODULE_BC_SALES_ORDER:
             order_id = payment.module_data.get("orderId")
             if isinstance(order_id, int) or (isinstance(order_id, str) and order_id.isdigit()):
                 found[int(order_id)] = payment
@@ -68,7 +62,7 @@ def _orphan_payment(state: StoreState, now: datetime) -> list[int]:
         customer_id=invoice.customer_id,
         created_at=now,
         updated_at=now,
-        module_name=CHECKOUT_MODULE,
+        module_name=MODULE_BC_SALES_ORDER,
         module_data={"orderId": missing_order, "cartId": "", "transactions": []},
         processing_status=AWAITING_PROCESSING,
         total=amount,
@@ -105,13 +99,3 @@ def inject_discrepancies(state: StoreState, now: datetime) -> dict[str, list[int
         "payment_without_order": _orphan_payment(state, now),
         "balance_mismatch": _shift_a_balance(state, now),
     }
-
-
-async def discrepancies(request: Request) -> Response:
-    """`POST`: inject the discrepancies into this store and say which ids they touched."""
-    state: StoreState = request.state.store
-    injected: dict[str, Any] = inject_discrepancies(state, request.state.world.clock())
-    return json_response(injected, 201)
-
-
-routes: list[BaseRoute] = [Route("/discrepancies", discrepancies, methods=["POST"])]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -18,15 +18,17 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from b2bsync.sandbox.actions import run_all_due
 from b2bsync.sandbox.config import (
     B2B_QUOTA_PER_MINUTE,
     B2B_WINDOW_MS,
     STORE_QUOTA_PER_WINDOW,
     STORE_WINDOW_MS,
 )
+from b2bsync.sandbox.errors import AdminError, B2BError, SandboxError, V2Error, V3Error
 from b2bsync.sandbox.faults import FaultInjector, FaultKind
 from b2bsync.sandbox.limits import FixedWindowLimiter, b2b_api_headers, store_api_headers
-from b2bsync.sandbox.responses import b2b_error, json_response, v2_error, v3_error
+from b2bsync.sandbox.responses import error_response, json_response
 from b2bsync.sandbox.stats import Stats
 from b2bsync.sandbox.world import World
 
@@ -37,6 +39,13 @@ class Family(StrEnum):
     B2B = "b2b"
     ADMIN = "admin"
 
+
+_FAMILY_ERRORS: Mapping[Family, Callable[[int, str], SandboxError]] = {
+    Family.V2: V2Error,
+    Family.V3: V3Error,
+    Family.B2B: B2BError,
+    Family.ADMIN: AdminError,
+}
 
 _STORE_PATH = re.compile(r"^/stores/(?P<hash>[^/]+)/(?P<version>v2|v3)(?:/|$)")
 B2B_PREFIX = "/b2b/api/v3/io"
@@ -53,13 +62,8 @@ class StoreMeters:
 
 def error_for(family: Family, status: int, message: str) -> Response:
     """An error in the family's own shape."""
-    if family is Family.V2:
-        return v2_error(status, message)
-    if family is Family.V3:
-        return v3_error(status, message)
-    if family is Family.B2B:
-        return b2b_error(status, message)
-    return json_response({"status": status, "message": message}, status)
+    error = _FAMILY_ERRORS[family](status, message)
+    return error_response(error)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -128,7 +132,7 @@ class Gateway:
         state["store"] = store
         state["world"] = self.world
         state["gateway"] = self
-        self.world.run_due()
+        run_all_due(self.world)
         if family is Family.ADMIN:
             await self.app(scope, receive, send)
             return

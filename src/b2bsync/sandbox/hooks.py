@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from b2bsync.sandbox.errors import V3Error
 from b2bsync.sandbox.models import Hook
 from b2bsync.sandbox.world import StoreState
 
@@ -119,16 +120,6 @@ KNOWN_SCOPES: frozenset[str] = frozenset(
 """Every scope in webhooks.v3.yml and the events docs (order, catalog, cart, B2B Edition...)."""
 
 
-class HookError(Exception):
-    """A hook write the API refuses; becomes a V3 error body."""
-
-    def __init__(self, status: int, title: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(title)
-        self.status = status
-        self.title = title
-        self.errors = errors or {}
-
-
 def is_known_scope(scope: str) -> bool:
     """A documented scope, or a wildcard `a/b/*` standing for at least one documented scope."""
     if scope.endswith("/*"):
@@ -169,16 +160,16 @@ def _check_headers(headers: Any) -> dict[str, str] | None:
     if not isinstance(headers, dict) or not all(
         isinstance(name, str) and isinstance(value, str) for name, value in headers.items()
     ):
-        raise HookError(422, "JSON data is missing or invalid", {"headers": "must map strings."})
+        raise V3Error(422, "JSON data is missing or invalid", {"headers": "must map strings."})
     if len(headers) > MAX_HEADERS:
-        raise HookError(
+        raise V3Error(
             422, "JSON data is missing or invalid", {"headers": f"at most {MAX_HEADERS} headers."}
         )
     for name, value in headers.items():
         if len(name.encode()) > MAX_HEADER_NAME_BYTES or len(value.encode()) > (
             MAX_HEADER_VALUE_BYTES
         ):
-            raise HookError(
+            raise V3Error(
                 422,
                 "JSON data is missing or invalid",
                 {"headers": f"header {name[:64]!r} is too long."},
@@ -209,7 +200,7 @@ def _validated(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         else:
             errors["is_active"] = "is_active must be a boolean."
     if errors:
-        raise HookError(422, "JSON data is missing or invalid", errors)
+        raise V3Error(422, "JSON data is missing or invalid", errors)
     if "headers" in body:
         values["headers"] = _check_headers(body["headers"])
     return values
@@ -224,13 +215,13 @@ def _check_limits(
         if hook.client_id == client_id and hook.scope == scope and hook.id != skip_id
     ]
     if any(hook.destination == destination for hook in same_scope):
-        raise HookError(
+        raise V3Error(
             422,
             "A webhook with this scope and destination already exists.",
             {"destination": "duplicate of an existing webhook for this scope."},
         )
     if len(same_scope) >= MAX_HOOKS_PER_SCOPE:
-        raise HookError(
+        raise V3Error(
             422,
             f"At most {MAX_HOOKS_PER_SCOPE} webhooks per scope.",
             {"scope": f"already {MAX_HOOKS_PER_SCOPE} webhooks for this scope."},
@@ -240,7 +231,7 @@ def _check_limits(
 def create_hook(
     state: StoreState, *, client_id: str, body: Mapping[str, Any], now: datetime
 ) -> Hook:
-    """Validate a `webhook_Base` body and store the hook. Raises HookError(422)."""
+    """Validate a `webhook_Base` body and store the hook. Raises V3Error(422)."""
     values = _validated(body, partial=False)
     _check_limits(
         state, client_id=client_id, scope=values["scope"], destination=values["destination"]
@@ -262,9 +253,9 @@ def create_hook(
 
 def update_hook(hook: Hook, state: StoreState, *, body: Mapping[str, Any], now: datetime) -> Hook:
     """Apply a `webhook_Put` body; at least one field is required. Reactivating clears the
-    dispatcher's deactivation. Raises HookError(422)."""
+    dispatcher's deactivation. Raises V3Error(422)."""
     if not any(name in body for name in ("scope", "destination", "is_active", "headers")):
-        raise HookError(
+        raise V3Error(
             422, "JSON data is missing or invalid", {"body": "at least one field is required."}
         )
     values = _validated(body, partial=True)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from b2bsync.sandbox.errors import V3Error
 from b2bsync.sandbox.models import Metafield
-from b2bsync.sandbox.world import StoreState, register_action
+from b2bsync.sandbox.world import StoreState
 
 B2B_EDITION_CLIENT_ID = "b2b-edition"
 """Owner of the metafields B2B Edition writes itself."""
@@ -34,16 +35,6 @@ _LENGTHS: dict[str, tuple[int, int]] = {
     "value": (1, 65535),
     "description": (0, 255),
 }
-
-
-class MetafieldError(Exception):
-    """A write the V3 API refuses; `status` and `errors` become the V3 error body."""
-
-    def __init__(self, status: int, title: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(title)
-        self.status = status
-        self.title = title
-        self.errors = errors or {}
 
 
 class _MetafieldIndex:
@@ -101,7 +92,7 @@ def writable_by(metafield: Metafield, client_id: str) -> bool:
 def validate_fields(body: Mapping[str, Any], *, partial: bool) -> dict[str, str]:
     """Check the writable fields of a metafield body; returns the accepted values.
 
-    Raises MetafieldError(422) naming every bad field. With `partial`, missing fields are fine.
+    Raises V3Error(422) naming every bad field. With `partial`, missing fields are fine.
     """
     errors: dict[str, str] = {}
     accepted: dict[str, str] = {}
@@ -127,7 +118,7 @@ def validate_fields(body: Mapping[str, Any], *, partial: bool) -> dict[str, str]
                 continue
         accepted[name] = value
     if errors:
-        raise MetafieldError(422, "JSON data is missing or invalid", errors)
+        raise V3Error(422, "JSON data is missing or invalid", errors)
     return accepted
 
 
@@ -181,21 +172,21 @@ def create_metafield(
 ) -> Metafield:
     """Add a metafield to an existing order (validated `fields`) and announce it.
 
-    Raises MetafieldError: 404 unknown order, 409 duplicate, 422 over the per-order limit.
+    Raises V3Error: 404 unknown order, 409 duplicate, 422 over the per-order limit.
     """
     order = state.orders.get(order_id)
     if order is None:
-        raise MetafieldError(404, f"Order {order_id} not found.")
+        raise V3Error(404, f"Order {order_id} not found.")
     namespace, key = fields["namespace"], fields["key"]
     if _find_duplicate(state, order_id=order_id, client_id=client_id, namespace=namespace, key=key):
-        raise MetafieldError(
+        raise V3Error(
             409,
             "A metafield with this namespace and key already exists on this order for this client.",
             {"key": f"Duplicate of namespace '{namespace}' and key '{key}'."},
         )
     owned = sum(1 for mf in order_metafields(state, order_id) if mf.owner_client_id == client_id)
     if owned >= MAX_PER_ORDER_PER_CLIENT:
-        raise MetafieldError(
+        raise V3Error(
             422,
             "Metafield limit reached",
             {
@@ -232,11 +223,11 @@ def update_metafield(
 ) -> Metafield:
     """Change a metafield's writable fields; announces it only when something changed.
 
-    Raises MetafieldError: 403 when another client owns it, 409 when the new namespace and key
+    Raises V3Error: 403 when another client owns it, 409 when the new namespace and key
     collide with another metafield of the same owner on the order.
     """
     if not writable_by(metafield, client_id):
-        raise MetafieldError(403, "This metafield belongs to another client and is read-only.")
+        raise V3Error(403, "This metafield belongs to another client and is read-only.")
     namespace = fields.get("namespace", metafield.namespace)
     key = fields.get("key", metafield.key)
     if _find_duplicate(
@@ -247,7 +238,7 @@ def update_metafield(
         key=key,
         skip_id=metafield.id,
     ):
-        raise MetafieldError(
+        raise V3Error(
             409,
             "A metafield with this namespace and key already exists on this order for this client.",
             {"key": f"Duplicate of namespace '{namespace}' and key '{key}'."},
@@ -268,9 +259,9 @@ def update_metafield(
 def delete_metafield(
     state: StoreState, metafield: Metafield, *, client_id: str, now: datetime
 ) -> None:
-    """Remove a metafield and announce it. Raises MetafieldError(403) for another's metafield."""
+    """Remove a metafield and announce it. Raises V3Error(403) for another's metafield."""
     if not writable_by(metafield, client_id):
-        raise MetafieldError(403, "This metafield belongs to another client and is read-only.")
+        raise V3Error(403, "This metafield belongs to another client and is read-only.")
     index = _index(state)
     index.remove(metafield)
     del state.metafields[metafield.id]
@@ -326,7 +317,6 @@ def query_metafields(
     return found
 
 
-@register_action("metafield.order_type")
 def write_order_type(state: StoreState, payload: dict[str, Any], now: datetime) -> None:
     """B2B Edition tags an order as "online order" or "invoice payment" (bigcommerce-api.md §0).
 

@@ -2,7 +2,7 @@
 
 No HTTP here: the V2 routes, the B2B Edition services, the seed and the simulator all change
 orders through these functions so totals, statuses, `date_modified` and webhook events stay
-consistent whoever acts. Invalid requests raise `OrderError`, which the routes turn into V2
+consistent whoever acts. Invalid requests raise `V2Error`, which the routes turn into V2
 error arrays.
 """
 
@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from b2bsync.sandbox.config import DelayRange, SandboxConfig
+from b2bsync.sandbox.errors import V2Error
 from b2bsync.sandbox.models import (
     Address,
     Order,
@@ -146,16 +147,6 @@ def custom_label(state: StoreState, status_id: int) -> str:
     return state.order_status_labels.get(status_id, ORDER_STATUSES[status_id].name)
 
 
-class OrderError(Exception):
-    """A request the V2 API refuses; `status` and `message` become the V2 error array."""
-
-    def __init__(self, status: int, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = details
-
-
 @dataclass(frozen=True, slots=True)
 class LineSpec:
     """One line of a new order: a catalog product (`product_id` > 0) or a custom product."""
@@ -276,9 +267,9 @@ def place_order(
     (`config.b2b_record_delay`; `po_number` and `extra_fields` travel in that payload).
     """
     if not lines:
-        raise OrderError(400, "The field 'products' is invalid: an order needs at least one line.")
+        raise V2Error(400, "The field 'products' is invalid: an order needs at least one line.")
     if status_id not in ORDER_STATUSES:
-        raise OrderError(400, f"The field 'status_id' is invalid: unknown status {status_id}.")
+        raise V2Error(400, f"The field 'status_id' is invalid: unknown status {status_id}.")
     order_id = state.next_id("order", 100)
     # Orders own copies: callers pass a customer's address, which must not be shared.
     billing_address = replace(billing_address)
@@ -373,9 +364,9 @@ def _payment_status(status_id: int) -> str:
 
 def _order_product(state: StoreState, order_id: int, line: LineSpec) -> OrderProduct:
     if line.quantity < 1:
-        raise OrderError(400, "The field 'quantity' is invalid: it must be at least 1.")
+        raise V2Error(400, "The field 'quantity' is invalid: it must be at least 1.")
     if line.type not in ("physical", "digital", "giftcertificate"):
-        raise OrderError(400, f"The field 'type' is invalid: {line.type!r}.")
+        raise V2Error(400, f"The field 'type' is invalid: {line.type!r}.")
     catalog = state.catalog.get(line.product_id)
     return OrderProduct(
         id=state.next_id("order_product", 1),
@@ -427,10 +418,10 @@ def update_order(state: StoreState, order: Order, changes: dict[str, Any], now: 
     """
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
-        raise OrderError(400, f"The field '{sorted(unknown)[0]}' cannot be updated.")
+        raise V2Error(400, f"The field '{sorted(unknown)[0]}' cannot be updated.")
     status_id = changes.get("status_id")
     if status_id is not None and status_id not in ORDER_STATUSES:
-        raise OrderError(400, f"The field 'status_id' is invalid: unknown status {status_id}.")
+        raise V2Error(400, f"The field 'status_id' is invalid: unknown status {status_id}.")
     archive = changes.get("is_deleted") is True and not order.is_deleted
     for name, value in changes.items():
         if name in ("status_id", "is_deleted"):
@@ -475,9 +466,9 @@ def change_lines(state: StoreState, order: Order, changes: Sequence[LineChange])
             continue
         product = by_id.get(change.id)
         if product is None:
-            raise OrderError(400, f"The field 'products' is invalid: no order product {change.id}.")
+            raise V2Error(400, f"The field 'products' is invalid: no order product {change.id}.")
         if change.quantity is not None and change.quantity < product.quantity_shipped:
-            raise OrderError(
+            raise V2Error(
                 400,
                 f"The field 'products' is invalid: {product.quantity_shipped} of order product "
                 f"{product.id} are already shipped.",
@@ -486,7 +477,7 @@ def change_lines(state: StoreState, order: Order, changes: Sequence[LineChange])
             removed.add(product.id)
     added = [change.line for change in changes if change.id is None and change.line is not None]
     if len(removed) == len(order.products) and not added:
-        raise OrderError(400, "The field 'products' is invalid: an order needs at least one line.")
+        raise V2Error(400, "The field 'products' is invalid: an order needs at least one line.")
     for change in changes:
         if change.id is None:
             continue
@@ -560,30 +551,30 @@ def create_shipment(
     """
     address = next((a for a in order.shipping_addresses if a.id == order_address_id), None)
     if address is None:
-        raise OrderError(
+        raise V2Error(
             400,
             f"The field 'order_address_id' is invalid: {order_address_id} is not an address "
             "of this order.",
         )
     if not items:
-        raise OrderError(400, "The field 'items' is invalid: a shipment needs at least one item.")
+        raise V2Error(400, "The field 'items' is invalid: a shipment needs at least one item.")
     by_id = {p.id: p for p in order.products}
     wanted: dict[int, int] = {}
     for product_id, quantity in items:
         product = by_id.get(product_id)
         if product is None or product.type != "physical":
-            raise OrderError(
+            raise V2Error(
                 400, f"The field 'items' is invalid: {product_id} is not a shippable order product."
             )
         if product.order_address_id != order_address_id:
-            raise OrderError(
+            raise V2Error(
                 400, f"The field 'items' is invalid: {product_id} ships to another address."
             )
         wanted[product_id] = wanted.get(product_id, 0) + quantity
     for product_id, quantity in wanted.items():
         product = by_id[product_id]
         if quantity < 1 or product.quantity_shipped + quantity > product.quantity:
-            raise OrderError(
+            raise V2Error(
                 400,
                 f"The field 'items' is invalid: cannot ship {quantity} of order product "
                 f"{product_id} ({product.quantity - product.quantity_shipped} left to ship).",
@@ -632,7 +623,7 @@ def update_shipment(
     """Change a shipment's tracking details (`PUT /orders/{id}/shipments/{id}`)."""
     unknown = set(changes) - SHIPMENT_UPDATABLE
     if unknown:
-        raise OrderError(400, f"The field '{sorted(unknown)[0]}' cannot be updated.")
+        raise V2Error(400, f"The field '{sorted(unknown)[0]}' cannot be updated.")
     for name, value in changes.items():
         setattr(shipment, name, value)
     state.touch_order(order, now)

@@ -15,7 +15,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from b2bsync.sandbox import b2b, orders
+from b2bsync.sandbox import orders
+from b2bsync.sandbox.b2b.companies import channel_name
+from b2bsync.sandbox.b2b.extra_fields import ExtraFieldConfig
+from b2bsync.sandbox.b2b.orders import b2b_order_updated_at
+from b2bsync.sandbox.b2b.payments import (
+    COMPLETED,
+    MODULE_BC_SALES_ORDER,
+    allowed_operations,
+    allowed_statuses,
+)
 from b2bsync.sandbox.models import (
     B2BOrder,
     Company,
@@ -127,9 +136,9 @@ def order(
         "statusCode": source.status_id,
         "isArchived": record.is_archived or source.is_deleted,
         "channelId": source.channel_id,
-        "channelName": b2b.channel_name(source.channel_id),
+        "channelName": channel_name(source.channel_id),
         "createdAt": unix(source.date_created),
-        "updatedAt": unix(b2b.b2b_order_updated_at(record, source)),
+        "updatedAt": unix(b2b_order_updated_at(record, source)),
     }
     if detail:
         invoice = state.invoices.get(record.invoice_id) if record.invoice_id else None
@@ -167,7 +176,7 @@ def order_product(product: OrderProduct, source: Order) -> dict[str, Any]:
     }
 
 
-def order_extra_field_config(config: b2b.ExtraFieldConfig) -> dict[str, Any]:
+def order_extra_field_config(config: ExtraFieldConfig) -> dict[str, Any]:
     """An entry of `GET /orders/extra-fields` (numbers typed as numbers)."""
     return {
         "id": config.id,
@@ -190,7 +199,7 @@ def order_extra_field_config(config: b2b.ExtraFieldConfig) -> dict[str, Any]:
 # --- invoice portal -------------------------------------------------------------------------
 
 
-def invoice_extra_field_config(config: b2b.ExtraFieldConfig) -> dict[str, Any]:
+def invoice_extra_field_config(config: ExtraFieldConfig) -> dict[str, Any]:
     """An entry of `GET /ip/invoices/extra-fields` (the spec types the limits as strings and
     names the dropdown values `listOfValue`)."""
     return {
@@ -234,7 +243,7 @@ def invoice(state: StoreState, value: Invoice, *, include_extra_fields: bool) ->
         "originalBalance": money(value.original_balance),
         "openBalance": money(value.open_balance),
         "channelId": str(value.channel_id),
-        "channelName": b2b.channel_name(value.channel_id),
+        "channelName": channel_name(value.channel_id),
         "termsConditions": value.terms_conditions,
         "createdAt": str(unix(value.created_at)),
         "updatedAt": str(unix(value.updated_at)),
@@ -276,10 +285,10 @@ def payment(state: StoreState, value: Payment) -> dict[str, Any]:
             }
             for line in value.line_items
         ],
-        "allowedOperations": b2b.allowed_operations(value),
-        "allowedStatuses": b2b.allowed_statuses(value),
+        "allowedOperations": allowed_operations(value),
+        "allowedStatuses": allowed_statuses(value),
         "channelId": str(value.channel_id),
-        "channelName": b2b.channel_name(value.channel_id),
+        "channelName": channel_name(value.channel_id),
     }
 
 
@@ -319,7 +328,7 @@ def receipt_line(state: StoreState, parent: Receipt, line: ReceiptLine) -> dict[
         "invoiceId": line.invoice_id,
         "invoiceNumber": line.invoice_number,
         "amount": money(line.amount),
-        "paymentStatus": paid_by.processing_status if paid_by else b2b.COMPLETED,
+        "paymentStatus": paid_by.processing_status if paid_by else COMPLETED,
         "paymentType": parent.payment_type,
         "paymentId": parent.payment_id,
         "referenceNumber": parent.reference_number,
@@ -334,14 +343,14 @@ def ip_config(state: StoreState) -> dict[str, Any]:
     return {
         "allMethods": [
             {"code": "payments_offline", "name": "Offline", "testMode": False},
-            {"code": b2b.MODULE_BC_SALES_ORDER, "name": "Pay with BigCommerce", "testMode": False},
+            {"code": MODULE_BC_SALES_ORDER, "name": "Pay with BigCommerce", "testMode": False},
         ],
         "invoiceEmailTemplate": {"html": "", "isEnabled": 0},
         "isPaymentProcessingEnabled": {"isEnabled": 1, "isStorefrontMethod": 1},
         "payments": {
             "paymentHoldPolicy": 0,
             "generalPaymentFees": [],
-            "statusAfterPaymentIsMade": b2b.COMPLETED,
+            "statusAfterPaymentIsMade": COMPLETED,
             "invoiceBalanceUpdatePolicy": 0,
             "onlinePaymentAutomaticInvoiceGeneration": 0,
             "offlinePaymentAutomaticInvoiceGeneration": 0,

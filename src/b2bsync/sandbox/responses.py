@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from b2bsync.sandbox.errors import SandboxError
+
 _JSON = "application/json"
 
 
@@ -26,50 +28,13 @@ def no_content() -> Response:
     return Response(status_code=204)
 
 
-def v2_error(status: int, message: str, details: dict[str, Any] | None = None) -> Response:
-    """V2 errors are a JSON array of `{status, message[, details]}`."""
-    body: dict[str, Any] = {"status": status, "message": message}
-    if details:
-        body["details"] = details
-    return json_response([body], status)
-
-
-_V3_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
-
-
-def v3_error(status: int, title: str, errors: dict[str, Any] | None = None) -> Response:
-    """V3 errors: `{status, title, type, errors}` (ErrorResponse in the specs)."""
-    return json_response(
-        {"status": status, "title": title, "type": _V3_TYPE, "errors": errors or {}}, status
-    )
-
-
-_B2B_MESSAGES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found Error",
-    413: "Request Entity Too Large",
-    422: "Invalid Field",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-}
+def error_response(error: SandboxError) -> Response:
+    """The refusal in its family's own shape, as the error carries it."""
+    return json_response(error.body, error.status)
 
 
 def b2b_response(data: Any, meta: dict[str, Any] | None = None, status: int = 200) -> Response:
     """B2B Edition success envelope `{code, meta:{message[, pagination]}, data}`."""
     return json_response(
         {"code": status, "meta": {"message": "SUCCESS", **(meta or {})}, "data": data}, status
-    )
-
-
-def b2b_error(status: int, message: str, data: dict[str, Any] | None = None) -> Response:
-    """B2B Edition error envelope `{code, data:{errMsg}, meta:{message}}`."""
-    return json_response(
-        {
-            "code": status,
-            "data": {"errMsg": message, **(data or {})},
-            "meta": {"message": _B2B_MESSAGES.get(status, "Error")},
-        },
-        status,
     )

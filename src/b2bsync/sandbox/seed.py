@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-# Seeded history runs the store's scheduled actions, so their handlers must be registered:
-# metafields.py handles "metafield.order_type", b2b.py "b2b.attach_order".
-import b2bsync.sandbox.metafields  # noqa: F401
-from b2bsync.sandbox.b2b import checkout_invoice_payment, create_company, create_invoice_from_order
+from b2bsync.sandbox.actions import run_due
+from b2bsync.sandbox.b2b.companies import create_company
+from b2bsync.sandbox.b2b.invoices import create_invoice_from_order
+from b2bsync.sandbox.b2b.payments import checkout_invoice_payment
 from b2bsync.sandbox.config import SandboxConfig
 from b2bsync.sandbox.models import Address, CatalogProduct, Company, Customer, Invoice, Order
 from b2bsync.sandbox.orders import (
@@ -328,10 +328,10 @@ class _Seeder:
             for _ in range(self.config.orders)
         )
         for moment in moments:
-            state.run_due(moment)
+            run_due(state, moment)
             if not (self.rng.random() < INVOICE_PAYMENT_SHARE and self._pay_invoices(moment)):
                 self._online_order(moment)
-        state.run_due(self.now)
+        run_due(state, self.now)
         state.events.clear()
         state.modified_order_ids.clear()
 
@@ -542,7 +542,7 @@ class _Seeder:
         if shipping_status:
             self._ship(order, status_id, later)
         if invoiced:
-            self.state.run_due(moment + timedelta(seconds=30))
+            run_due(self.state, moment + timedelta(seconds=30))
             invoice = create_invoice_from_order(self.state, order, moment + timedelta(minutes=1))
             self.open_invoices.setdefault(invoice.customer_id, []).append(invoice.id)
 

@@ -22,7 +22,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from b2bsync.sandbox.b2b import checkout_invoice_payment, create_invoice_from_order
+from b2bsync.sandbox.b2b.invoices import create_invoice_from_order
+from b2bsync.sandbox.b2b.payments import checkout_invoice_payment
 from b2bsync.sandbox.config import SandboxConfig
 from b2bsync.sandbox.models import Address, Customer, Invoice, Order
 from b2bsync.sandbox.orders import LineSpec, create_shipment, place_order, update_order

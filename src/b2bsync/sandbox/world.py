@@ -55,20 +55,6 @@ class ScheduledAction:
     payload: dict[str, Any] = field(compare=False)
 
 
-ActionHandler = Callable[["StoreState", dict[str, Any], datetime], None]
-_ACTION_HANDLERS: dict[str, ActionHandler] = {}
-
-
-def register_action(kind: str) -> Callable[[ActionHandler], ActionHandler]:
-    """Declare the function that performs scheduled actions of `kind` when they fall due."""
-
-    def decorate(handler: ActionHandler) -> ActionHandler:
-        _ACTION_HANDLERS[kind] = handler
-        return handler
-
-    return decorate
-
-
 @dataclass
 class StoreState:
     """Everything one BigCommerce store (with B2B Edition) holds."""
@@ -116,21 +102,14 @@ class StoreState:
         self.emit("store/order/updated", {"type": "order", "id": order.id}, now)
 
     def schedule(self, kind: str, payload: dict[str, Any], due_at: datetime) -> None:
-        """Run the registered handler of `kind` with `payload` once `due_at` has passed."""
+        """Run the handler of `kind` (`actions.ACTIONS`) with `payload` once `due_at` has passed."""
         heapq.heappush(self.scheduled, ScheduledAction(due_at, next(self._seq), kind, payload))
 
-    def run_due(self, now: datetime) -> int:
-        """Perform every scheduled action that is due; returns how many ran.
-
-        A handler gets the action's due time as its "now": the action happened then, which keeps
-        seeded history plausible and live actions within one tick of their due time.
-        """
-        ran = 0
-        while self.scheduled and self.scheduled[0].due_at <= now:
-            action = heapq.heappop(self.scheduled)
-            _ACTION_HANDLERS[action.kind](self, action.payload, action.due_at)
-            ran += 1
-        return ran
+    def pop_due(self, now: datetime) -> ScheduledAction | None:
+        """Take the earliest scheduled action if it is due by `now` (see `actions.run_due`)."""
+        if self.scheduled and self.scheduled[0].due_at <= now:
+            return heapq.heappop(self.scheduled)
+        return None
 
 
 @dataclass
@@ -144,8 +123,3 @@ class World:
     def store(self, store_hash: str) -> StoreState | None:
         """The store with this hash, or None when the sandbox does not serve it."""
         return self.stores.get(store_hash)
-
-    def run_due(self) -> int:
-        """Advance every store's scheduled actions to now."""
-        now = self.clock()
-        return sum(store.run_due(now) for store in self.stores.values())

@@ -6,7 +6,6 @@ Same token as the store API; the store is `X-Store-Hash` or the primary one. Err
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -21,35 +20,30 @@ from b2bsync.sandbox.config import (
     FaultProfile,
     Plan,
 )
+from b2bsync.sandbox.errors import AdminError
 from b2bsync.sandbox.faults import PROFILES, FaultRates
 from b2bsync.sandbox.gateway import Gateway, StoreMeters
 from b2bsync.sandbox.limits import FixedWindowLimiter
 from b2bsync.sandbox.responses import json_response
+from b2bsync.sandbox.routes.endpoint import Context, endpoint, read_json
 from b2bsync.sandbox.seed import build_world
 from b2bsync.sandbox.simulator import SimulationManager, SimulationSpec
 from b2bsync.sandbox.webhooks import WebhookDispatcher
-from b2bsync.sandbox.world import StoreState, World
 
 _RATE_NAMES = ("server_error", "slow", "drop", "bare_429")
 
 
-def _error(status: int, message: str) -> Response:
-    return json_response({"status": status, "message": message}, status)
+async def _body(request: Request) -> dict[str, Any]:
+    not_object = AdminError(400, "The body must be a JSON object.")
+    body: dict[str, Any] = await read_json(
+        request, not_object, empty={}, not_object=not_object, blank_is_empty=True
+    )
+    return body
 
 
-async def _body(request: Request) -> dict[str, Any] | None:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def _services(request: Request) -> tuple[StoreState, World, Gateway]:
-    return request.state.store, request.state.world, request.state.gateway
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.state.gateway
+    return gateway
 
 
 def _dispatcher(request: Request) -> WebhookDispatcher:
@@ -62,9 +56,10 @@ def _simulations(request: Request) -> SimulationManager:
     return manager
 
 
-async def stats(request: Request) -> Response:
+@endpoint
+async def stats(request: Request, ctx: Context) -> Response:
     """Request counters of the gateway plus this store's webhook delivery counters."""
-    state, _, gateway = _services(request)
+    state, gateway = ctx.state, _gateway(request)
     return json_response(
         {
             **gateway.stats.snapshot(),
@@ -73,9 +68,10 @@ async def stats(request: Request) -> Response:
     )
 
 
-async def orders(request: Request) -> Response:
+@endpoint
+async def orders(request: Request, ctx: Context) -> Response:
     """Ground truth of every order, archived ones included: what b2bsync should conclude."""
-    state, _, _ = _services(request)
+    state = ctx.state
     truth = []
     for order in sorted(state.orders.values(), key=lambda o: o.id):
         customer = state.customers.get(order.customer_id)
@@ -113,22 +109,21 @@ def _spec(body: dict[str, Any]) -> SimulationSpec | str:
     return SimulationSpec(rate=rate, duration=duration, invoice_share=invoice_share, seed=seed)
 
 
-async def simulate(request: Request) -> Response:
+@endpoint
+async def simulate(request: Request, ctx: Context) -> Response:
     """`POST` starts (or replaces) a simulation, `GET` shows its progress, `DELETE` stops it."""
-    state, world, _ = _services(request)
+    state, world = ctx.state, ctx.world
     manager = _simulations(request)
     if request.method == "POST":
         body = await _body(request)
-        if body is None:
-            return _error(400, "The body must be a JSON object.")
         spec = _spec(body)
         if isinstance(spec, str):
-            return _error(422, spec)
+            raise AdminError(422, spec)
         started = manager.start(world, state.store_hash, spec)
         return json_response(started.progress(), 201)
     simulation = manager.get(state.store_hash)
     if simulation is None:
-        return _error(404, "No simulation has run on this store.")
+        raise AdminError(404, "No simulation has run on this store.")
     if request.method == "DELETE":
         await manager.stop(state.store_hash)
     return json_response(simulation.progress())
@@ -153,47 +148,44 @@ def _rates(body: dict[str, Any], profile: FaultProfile) -> FaultRates | str:
     )
 
 
-async def faults(request: Request) -> Response:
+@endpoint
+async def faults(request: Request, ctx: Context) -> Response:
     """Switch the fault profile (`{"profile": "none|flaky|storm"}`) or set explicit rates."""
-    _, _, gateway = _services(request)
+    gateway = _gateway(request)
     body = await _body(request)
-    if body is None:
-        return _error(400, "The body must be a JSON object.")
     try:
         profile = FaultProfile(body.get("profile", "none"))
     except ValueError:
-        return _error(422, "profile must be one of none, flaky, storm.")
+        raise AdminError(422, "profile must be one of none, flaky, storm.") from None
     rates = _rates(body, profile)
     if isinstance(rates, str):
-        return _error(422, rates)
+        raise AdminError(422, rates)
     gateway.faults.set_profile(profile, rates)
     return json_response(
         {"profile": profile.value, "rates": {name: getattr(rates, name) for name in _RATE_NAMES}}
     )
 
 
-async def plan(request: Request) -> Response:
+@endpoint
+async def plan(request: Request, ctx: Context) -> Response:
     """Change the store API quota as if the store moved to another plan."""
-    state, _, gateway = _services(request)
+    state, gateway = ctx.state, _gateway(request)
     body = await _body(request)
-    if body is None:
-        return _error(400, "The body must be a JSON object.")
     try:
         chosen = Plan(str(body.get("plan")))
     except ValueError:
-        return _error(422, f"plan must be one of {', '.join(p.value for p in Plan)}.")
+        raise AdminError(422, f"plan must be one of {', '.join(p.value for p in Plan)}.") from None
     limiter = gateway.meters[state.store_hash].store_api
     limiter.set_quota(STORE_QUOTA_PER_WINDOW[chosen])
     return json_response({"plan": chosen.value, "quota": limiter.quota})
 
 
-async def reset(request: Request) -> Response:
+@endpoint
+async def reset(request: Request, ctx: Context) -> Response:
     """Re-seed this store from the configuration and clear its hooks, events, meters and stats;
     with `{"stats_only": true}` only the counters start from zero."""
-    state, world, gateway = _services(request)
+    state, world, gateway = ctx.state, ctx.world, _gateway(request)
     body = await _body(request)
-    if body is None:
-        return _error(400, "The body must be a JSON object.")
     dispatcher = _dispatcher(request)
     gateway.stats.reset()
     if body.get("stats_only"):

@@ -1,5 +1,5 @@
 """What every B2B Edition route shares: query parsing with B2B Edition's error answers, list
-envelopes, request bodies and the translation of `B2BError` into `{code, data:{errMsg}, meta}`.
+envelopes and request bodies.
 
 Bad query values never reach a handler as exceptions: a malformed or out-of-range value is a 422
 naming the parameter, a `limit` above the endpoint's maximum a 413 (api-status-codes.mdx: "the
@@ -8,9 +8,7 @@ naming the parameter, a `limit` above the endpoint's maximum a 413 (api-status-c
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -18,38 +16,12 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from b2bsync.sandbox.b2b import B2BError
+from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import ExtraField, Money
-from b2bsync.sandbox.responses import b2b_error, b2b_response
-from b2bsync.sandbox.world import StoreState
+from b2bsync.sandbox.responses import b2b_response
+from b2bsync.sandbox.routes.endpoint import read_json
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 T = TypeVar("T")
-
-
-def endpoint(handler: Endpoint) -> Endpoint:
-    """Answer a `B2BError` raised anywhere in `handler` in B2B Edition's error shape."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except B2BError as error:
-            return b2b_error(error.status, error.message)
-
-    return wrapped
-
-
-def store(request: Request) -> StoreState:
-    """The store the gateway resolved from `X-Store-Hash`."""
-    state: StoreState = request.state.store
-    return state
-
-
-def now(request: Request) -> datetime:
-    """The world's clock (tests may move it)."""
-    moment: datetime = request.state.world.clock()
-    return moment
 
 
 def path_int(request: Request, name: str, message: str) -> int:
@@ -156,14 +128,13 @@ def sort_in_place(items: list[T], key: Callable[[T], Any], order_by: str | None)
 
 
 async def body(request: Request) -> dict[str, Any]:
-    """The JSON object in the request body; 400 when it is not one."""
-    raw = await request.body()
-    try:
-        parsed = json.loads(raw or b"{}")
-    except ValueError:
-        raise B2BError(400, "The request body is not valid JSON.") from None
-    if not isinstance(parsed, dict):
-        raise B2BError(400, "The request body must be a JSON object.")
+    """The JSON object in the request body (none reads as `{}`); 400 when it is not one."""
+    parsed: dict[str, Any] = await read_json(
+        request,
+        B2BError(400, "The request body is not valid JSON."),
+        empty={},
+        not_object=B2BError(400, "The request body must be a JSON object."),
+    )
     return parsed
 
 

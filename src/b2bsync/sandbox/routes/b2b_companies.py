@@ -7,18 +7,18 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from b2bsync.sandbox import render_b2b
-from b2bsync.sandbox.b2b import B2BError, company_of_customer
+from b2bsync.sandbox.b2b.companies import company_of_customer
+from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import Company
 from b2bsync.sandbox.responses import b2b_response
 from b2bsync.sandbox.routes.b2b_common import (
     Query,
     contains,
-    endpoint,
     page_of,
     path_int,
     sort_in_place,
-    store,
 )
+from b2bsync.sandbox.routes.endpoint import Context, endpoint
 
 
 def _extra_field_filter(raw: str, exact: bool) -> tuple[str, str]:
@@ -37,9 +37,9 @@ def _matches_extra(company: Company, name: str, value: str, exact: bool) -> bool
 
 
 @endpoint
-async def list_companies(request: Request) -> Response:
+async def list_companies(request: Request, ctx: Context) -> Response:
     """`GET /companies` with its filters, sorted by `updatedAt` (default) or `companyName`."""
-    state = store(request)
+    state = ctx.state
     query = Query(request)
     offset, limit = query.page()
     min_modified, max_modified = query.moment("minModified"), query.moment("maxModified")
@@ -103,10 +103,10 @@ async def list_companies(request: Request) -> Response:
 
 
 @endpoint
-async def get_company(request: Request) -> Response:
+async def get_company(request: Request, ctx: Context) -> Response:
     """`GET /companies/{companyId}`."""
     company_id = path_int(request, "companyId", "Company does not exist")
-    company = store(request).companies.get(company_id)
+    company = ctx.state.companies.get(company_id)
     if company is None:
         raise B2BError(404, "Company does not exist")
     return b2b_response(render_b2b.company(company, in_list=False, include_extra_fields=True))

@@ -12,23 +12,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from b2bsync.sandbox import b2b, render_b2b
-from b2bsync.sandbox.b2b import B2BError
+from b2bsync.sandbox import render_b2b
+from b2bsync.sandbox.b2b import invoices
+from b2bsync.sandbox.b2b.extra_fields import check_extra_fields
+from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import Invoice
 from b2bsync.sandbox.responses import b2b_response
 from b2bsync.sandbox.routes.b2b_common import (
     Query,
     body,
     contains,
-    endpoint,
     extra_fields_of,
     money_of,
-    now,
     page_of,
     path_int,
     sort_in_place,
-    store,
 )
+from b2bsync.sandbox.routes.endpoint import Context, endpoint
 from b2bsync.sandbox.world import StoreState
 
 NOT_FOUND = "Invoice does not exist"
@@ -71,9 +71,9 @@ def _company_name(state: StoreState, company_id: int) -> str:
 
 
 @endpoint
-async def list_invoices(request: Request) -> Response:
+async def list_invoices(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices` with its filters and sorts."""
-    state = store(request)
+    state = ctx.state
     query = Query(request)
     offset, limit = query.page()
     order_by = query.choice("orderBy", ("DESC", "ASC"), "DESC")
@@ -90,7 +90,7 @@ async def list_invoices(request: Request) -> Response:
     include_extra = query.choice("isIncludeExtraFields", ("0", "1"), "0") == "1"
     channels = set(query.integers("channelIds"))
 
-    invoices = [
+    found = [
         invoice
         for invoice in state.invoices.values()
         if (text is None or _matches_search(invoice, search_by, text))
@@ -105,10 +105,10 @@ async def list_invoices(request: Request) -> Response:
         and (not external_ids or (invoice.external_id or "") in external_ids)
         and (not channels or invoice.channel_id in channels)
     ]
-    invoices.sort(key=lambda invoice: invoice.id)
-    sort_in_place(invoices, _SORT_KEYS[sort_by], order_by)
+    found.sort(key=lambda invoice: invoice.id)
+    sort_in_place(found, _SORT_KEYS[sort_by], order_by)
     return page_of(
-        invoices,
+        found,
         offset,
         limit,
         lambda invoice: render_b2b.invoice(state, invoice, include_extra_fields=include_extra),
@@ -198,16 +198,16 @@ def _invoice_fields(payload: Mapping[str, Any], currency: str, now_: datetime) -
     if payload.get("details") is not None:
         fields["details"] = _details(payload["details"], currency, now_)
     if payload.get("extraFields") is not None:
-        fields["extra_fields"] = b2b.check_extra_fields(
-            b2b.INVOICE_EXTRA_FIELDS, extra_fields_of(payload["extraFields"])
+        fields["extra_fields"] = check_extra_fields(
+            invoices.INVOICE_EXTRA_FIELDS, extra_fields_of(payload["extraFields"])
         )
     return fields
 
 
 @endpoint
-async def create_invoice(request: Request) -> Response:
+async def create_invoice(request: Request, ctx: Context) -> Response:
     """`POST /ip/invoices`."""
-    state = store(request)
+    state = ctx.state
     payload = await body(request)
     missing = [
         name
@@ -221,10 +221,10 @@ async def create_invoice(request: Request) -> Response:
     company_id = _company_id(payload)
     if company_id is None:
         raise B2BError(422, "customerId is required")
-    moment = now(request)
+    moment = ctx.now
     fields = _invoice_fields(payload, original.code, moment)
     issued = _moment(payload, "issuedAt")
-    invoice = b2b.create_invoice(
+    invoice = invoices.create_invoice(
         state,
         invoice_number=str(_text(payload, "invoiceNumber")),
         customer_id=company_id,
@@ -238,34 +238,34 @@ async def create_invoice(request: Request) -> Response:
 
 
 @endpoint
-async def create_invoice_from_order(request: Request) -> Response:
+async def create_invoice_from_order(request: Request, ctx: Context) -> Response:
     """`POST /ip/orders/{orderId}/invoices`; `orderId` is the B2B Edition order id (§0)."""
     message = "Order does not exist"
-    state = store(request)
+    state = ctx.state
     order_id = path_int(request, "orderId", message)
     record = next((r for r in state.b2b_orders.values() if r.id == order_id), None)
     source = state.orders.get(record.bc_order_id) if record else None
     if source is None:
         raise B2BError(404, message)
-    invoice = b2b.create_invoice_from_order(state, source, now(request))
+    invoice = invoices.create_invoice_from_order(state, source, ctx.now)
     return b2b_response({"invoiceNumber": invoice.invoice_number, "invoiceId": invoice.id})
 
 
 @endpoint
-async def get_invoice(request: Request) -> Response:
+async def get_invoice(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices/{invoiceId}` (with its extra fields)."""
-    state = store(request)
-    invoice = b2b.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
+    state = ctx.state
+    invoice = invoices.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
     return b2b_response(render_b2b.invoice(state, invoice, include_extra_fields=True))
 
 
 @endpoint
-async def update_invoice(request: Request) -> Response:
+async def update_invoice(request: Request, ctx: Context) -> Response:
     """`PUT /ip/invoices/{invoiceId}`: the given fields only; `details` replaced wholesale."""
-    state = store(request)
-    invoice = b2b.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
+    state = ctx.state
+    invoice = invoices.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
     payload = await body(request)
-    moment = now(request)
+    moment = ctx.now
     changes = _invoice_fields(payload, invoice.original_balance.code, moment)
     if payload.get("invoiceNumber") is not None:
         number = _text(payload, "invoiceNumber")
@@ -282,23 +282,23 @@ async def update_invoice(request: Request) -> Response:
             changes[attribute] = money_of(payload[key], key)
     if (created := _moment(payload, "createdAt")) is not None:
         changes["created_at"] = created
-    b2b.update_invoice(state, invoice, changes, moment)
+    invoices.update_invoice(state, invoice, changes, moment)
     return b2b_response({"id": invoice.id})
 
 
 @endpoint
-async def delete_invoice(request: Request) -> Response:
+async def delete_invoice(request: Request, ctx: Context) -> Response:
     """`DELETE /ip/invoices/{invoiceId}`."""
     invoice_id = path_int(request, "invoiceId", NOT_FOUND)
-    b2b.delete_invoice(store(request), invoice_id)
+    invoices.delete_invoice(ctx.state, invoice_id)
     return b2b_response({"id": invoice_id})
 
 
 @endpoint
-async def download_pdf(request: Request) -> Response:
+async def download_pdf(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices/{invoiceId}/download-pdf`: where the invoice's PDF can be fetched."""
-    state = store(request)
-    invoice = b2b.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
+    state = ctx.state
+    invoice = invoices.get_invoice(state, path_int(request, "invoiceId", NOT_FOUND))
     data = {"url": f"https://invoices.sandbox.invalid/{state.store_hash}/{invoice.id}.pdf"}
     if invoice.external_pdf_url:
         data["externalPdfUrl"] = invoice.external_pdf_url
@@ -306,10 +306,12 @@ async def download_pdf(request: Request) -> Response:
 
 
 @endpoint
-async def extra_fields(request: Request) -> Response:
+async def extra_fields(request: Request, ctx: Context) -> Response:
     """`GET /ip/invoices/extra-fields`: the store's invoice extra-field configurations."""
     offset, limit = Query(request).page()
-    return page_of(b2b.INVOICE_EXTRA_FIELDS, offset, limit, render_b2b.invoice_extra_field_config)
+    return page_of(
+        invoices.INVOICE_EXTRA_FIELDS, offset, limit, render_b2b.invoice_extra_field_config
+    )
 
 
 routes: list[BaseRoute] = [

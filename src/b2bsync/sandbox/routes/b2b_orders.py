@@ -12,21 +12,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from b2bsync.sandbox import b2b, render_b2b
-from b2bsync.sandbox.b2b import B2BError
+from b2bsync.sandbox import render_b2b
+from b2bsync.sandbox.b2b.orders import (
+    ORDER_EXTRA_FIELDS,
+    attach_order_via_api,
+    b2b_order_updated_at,
+    update_b2b_order,
+)
+from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import B2BOrder, Order
 from b2bsync.sandbox.responses import b2b_response, json_response
 from b2bsync.sandbox.routes.b2b_common import (
     Query,
     body,
-    endpoint,
     extra_fields_of,
-    now,
     page_of,
     path_int,
     sort_in_place,
-    store,
 )
+from b2bsync.sandbox.routes.endpoint import Context, endpoint
 from b2bsync.sandbox.world import StoreState
 
 MAX_LIMIT = 200
@@ -45,9 +49,9 @@ def _pair(state: StoreState, bc_order_id: int, message: str = NOT_FOUND) -> tupl
 
 
 @endpoint
-async def list_orders(request: Request) -> Response:
+async def list_orders(request: Request, ctx: Context) -> Response:
     """`GET /orders`."""
-    state = store(request)
+    state = ctx.state
     query = Query(request)
     offset, limit = query.page(max_limit=MAX_LIMIT)
     company_id = query.integer("companyId")
@@ -59,14 +63,14 @@ async def list_orders(request: Request) -> Response:
     show_extra = query.flag("showExtra")
     channels = set(query.integers("channelIds")) or {1}
     dated = any(v is not None for v in (min_modified, max_modified, min_created, max_created))
-    since = now(request) - DEFAULT_WINDOW
+    since = ctx.now - DEFAULT_WINDOW
 
     pairs: list[tuple[B2BOrder, Order]] = []
     for record in state.b2b_orders.values():
         source = state.orders.get(record.bc_order_id)
         if source is None:
             continue
-        updated = b2b.b2b_order_updated_at(record, source)
+        updated = b2b_order_updated_at(record, source)
         created = source.date_created
         if (
             (company_id is None or record.company_id == company_id)
@@ -83,7 +87,7 @@ async def list_orders(request: Request) -> Response:
     if sort_by == "createdAt":
         sort_in_place(pairs, lambda pair: pair[1].date_created, order_by)
     else:
-        sort_in_place(pairs, lambda pair: b2b.b2b_order_updated_at(*pair), order_by)
+        sort_in_place(pairs, lambda pair: b2b_order_updated_at(*pair), order_by)
     return page_of(
         pairs,
         offset,
@@ -93,28 +97,28 @@ async def list_orders(request: Request) -> Response:
 
 
 @endpoint
-async def get_order(request: Request) -> Response:
+async def get_order(request: Request, ctx: Context) -> Response:
     """`GET /orders/{bcOrderId}`: `data` is one object (bigcommerce-api.md §0)."""
-    state = store(request)
+    state = ctx.state
     record, source = _pair(state, path_int(request, "bcOrderId", NOT_FOUND))
     return b2b_response(render_b2b.order(state, record, source, detail=True))
 
 
 @endpoint
-async def update_order(request: Request) -> Response:
+async def update_order(request: Request, ctx: Context) -> Response:
     """`PUT /orders/{bcOrderId}`: PO number and/or extra fields; the spec answers with a
     one-element array and a top-level `message`."""
-    state = store(request)
+    state = ctx.state
     record, source = _pair(state, path_int(request, "bcOrderId", NOT_FOUND))
     payload = await body(request)
     po_number = payload.get("poNumber")
     if po_number is not None and not isinstance(po_number, str):
         raise B2BError(422, "poNumber must be a string")
     raw_fields = payload.get("extraFields")
-    b2b.update_b2b_order(
+    update_b2b_order(
         state,
         record,
-        now=now(request),
+        now=ctx.now,
         po_number=po_number,
         extra_fields=None if raw_fields is None else extra_fields_of(raw_fields),
     )
@@ -129,9 +133,9 @@ async def update_order(request: Request) -> Response:
 
 
 @endpoint
-async def create_order(request: Request) -> Response:
+async def create_order(request: Request, ctx: Context) -> Response:
     """`POST /orders`: attach B2B data to a BigCommerce order within 10 s of its creation."""
-    state = store(request)
+    state = ctx.state
     payload = await body(request)
     bc_order_id, customer_id = payload.get("bcOrderId"), payload.get("customerId")
     if not isinstance(bc_order_id, int) or not isinstance(customer_id, int):
@@ -140,11 +144,11 @@ async def create_order(request: Request) -> Response:
     if po_number is not None and not isinstance(po_number, str):
         raise B2BError(422, "poNumber must be a string")
     raw_fields = payload.get("extraFields")
-    record = b2b.attach_order_via_api(
+    record = attach_order_via_api(
         state,
         bc_order_id=bc_order_id,
         customer_id=customer_id,
-        now=now(request),
+        now=ctx.now,
         po_number=po_number,
         extra_fields=extra_fields_of(raw_fields) if raw_fields is not None else (),
     )
@@ -152,19 +156,19 @@ async def create_order(request: Request) -> Response:
 
 
 @endpoint
-async def order_products(request: Request) -> Response:
+async def order_products(request: Request, ctx: Context) -> Response:
     """`GET /orders/{bcOrderId}/products`."""
     message = "The order does not exist."
-    state = store(request)
+    state = ctx.state
     _, source = _pair(state, path_int(request, "bcOrderId", message), message)
     return b2b_response([render_b2b.order_product(p, source) for p in source.products])
 
 
 @endpoint
-async def extra_fields(request: Request) -> Response:
+async def extra_fields(request: Request, ctx: Context) -> Response:
     """`GET /orders/extra-fields`: the store's order extra-field configurations."""
     offset, limit = Query(request).page(max_limit=MAX_LIMIT)
-    return page_of(b2b.ORDER_EXTRA_FIELDS, offset, limit, render_b2b.order_extra_field_config)
+    return page_of(ORDER_EXTRA_FIELDS, offset, limit, render_b2b.order_extra_field_config)
 
 
 routes: list[BaseRoute] = [

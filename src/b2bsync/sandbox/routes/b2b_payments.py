@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from b2bsync.sandbox import b2b, render_b2b
-from b2bsync.sandbox.b2b import B2BError, OfflinePaymentInput
+from b2bsync.sandbox import render_b2b
+from b2bsync.sandbox.b2b import payments
+from b2bsync.sandbox.b2b.payments import OfflinePaymentInput
+from b2bsync.sandbox.errors import B2BError
 from b2bsync.sandbox.models import Payment, Receipt, ReceiptLine
 from b2bsync.sandbox.responses import b2b_response
 from b2bsync.sandbox.routes.b2b_common import (
@@ -21,13 +23,11 @@ from b2bsync.sandbox.routes.b2b_common import (
     body,
     contains,
     decimal_of,
-    endpoint,
-    now,
     page_of,
     path_int,
     sort_in_place,
-    store,
 )
+from b2bsync.sandbox.routes.endpoint import Context, endpoint
 from b2bsync.sandbox.world import StoreState
 
 PAYMENT_NOT_FOUND = "Payment does not exist"
@@ -95,9 +95,9 @@ def _payment_matches(payment: Payment, search_by: str | None, text: str) -> bool
 
 
 @endpoint
-async def list_payments(request: Request) -> Response:
+async def list_payments(request: Request, ctx: Context) -> Response:
     """`GET /ip/payments` (no date or order filters exist; see bigcommerce-api.md §5.4)."""
-    state = store(request)
+    state = ctx.state
     query = Query(request)
     offset, limit = query.page()
     order_by = query.choice("orderBy", ("DESC", "ASC"), "DESC")
@@ -110,7 +110,7 @@ async def list_payments(request: Request) -> Response:
     if status is not None and status not in range(5):
         raise B2BError(422, "processingStatus must be 0, 1, 2, 3 or 4")
     channels = set(query.integers("channelIds"))
-    payments = [
+    found = [
         payment
         for payment in state.payments.values()
         if (text is None or _payment_matches(payment, search_by, text))
@@ -122,26 +122,26 @@ async def list_payments(request: Request) -> Response:
         and (status is None or payment.processing_status == status)
         and (not channels or payment.channel_id in channels)
     ]
-    payments.sort(key=lambda payment: payment.id)
-    sort_in_place(payments, _PAYMENT_SORTS[sort_by], order_by)
-    return page_of(payments, offset, limit, lambda payment: render_b2b.payment(state, payment))
+    found.sort(key=lambda payment: payment.id)
+    sort_in_place(found, _PAYMENT_SORTS[sort_by], order_by)
+    return page_of(found, offset, limit, lambda payment: render_b2b.payment(state, payment))
 
 
-def _payment(request: Request) -> Payment:
-    return b2b.get_payment(store(request), path_int(request, "paymentId", PAYMENT_NOT_FOUND))
+def _payment(request: Request, ctx: Context) -> Payment:
+    return payments.get_payment(ctx.state, path_int(request, "paymentId", PAYMENT_NOT_FOUND))
 
 
 @endpoint
-async def get_payment(request: Request) -> Response:
+async def get_payment(request: Request, ctx: Context) -> Response:
     """`GET /ip/payments/{paymentId}`."""
-    return b2b_response(render_b2b.payment(store(request), _payment(request)))
+    return b2b_response(render_b2b.payment(ctx.state, _payment(request, ctx)))
 
 
 @endpoint
-async def delete_payment(request: Request) -> Response:
+async def delete_payment(request: Request, ctx: Context) -> Response:
     """`DELETE /ip/payments/{paymentId}`."""
     payment_id = path_int(request, "paymentId", PAYMENT_NOT_FOUND)
-    b2b.delete_payment(store(request), payment_id, now(request))
+    payments.delete_payment(ctx.state, payment_id, ctx.now)
     return b2b_response({"id": payment_id})
 
 
@@ -155,43 +155,43 @@ def _status_code(payload: Mapping[str, Any], name: str, allowed: range) -> int |
 
 
 @endpoint
-async def set_processing_status(request: Request) -> Response:
+async def set_processing_status(request: Request, ctx: Context) -> Response:
     """`PUT /ip/payments/{paymentId}/processing-status`, checked against `allowedStatuses`."""
-    payment = _payment(request)
+    payment = _payment(request, ctx)
     status = _status_code(await body(request), "processingStatus", range(5))
     if status is None:
         raise B2BError(422, "processingStatus is required")
-    b2b.set_processing_status(store(request), payment, status, now(request))
+    payments.set_processing_status(ctx.state, payment, status, ctx.now)
     return b2b_response({"id": payment.id})
 
 
 @endpoint
-async def get_operations(request: Request) -> Response:
+async def get_operations(request: Request, ctx: Context) -> Response:
     """`GET /ip/payments/{paymentId}/operations`."""
-    payment = _payment(request)
+    payment = _payment(request, ctx)
     return b2b_response(
         {
-            "allowedOperations": b2b.allowed_operations(payment),
-            "allowedStatuses": b2b.allowed_statuses(payment),
+            "allowedOperations": payments.allowed_operations(payment),
+            "allowedStatuses": payments.allowed_statuses(payment),
         }
     )
 
 
 @endpoint
-async def run_operation(request: Request) -> Response:
+async def run_operation(request: Request, ctx: Context) -> Response:
     """`POST /ip/payments/{paymentId}/operations` with `{operationCode}`."""
-    payment = _payment(request)
+    payment = _payment(request, ctx)
     operation = _status_code(await body(request), "operationCode", range(4))
     if operation is None:
         raise B2BError(422, "operationCode is required")
-    b2b.run_operation(store(request), payment, operation, now(request))
+    payments.run_operation(ctx.state, payment, operation, ctx.now)
     return b2b_response({"id": payment.id})
 
 
 @endpoint
-async def transactions(request: Request) -> Response:
+async def transactions(request: Request, ctx: Context) -> Response:
     """`GET /ip/payments/{paymentId}/transactions`."""
-    return b2b_response(b2b.payment_transactions(_payment(request)))
+    return b2b_response(payments.payment_transactions(_payment(request, ctx)))
 
 
 def _optional_text(payload: Mapping[str, Any], name: str) -> str | None:
@@ -240,7 +240,7 @@ def _offline_input(payload: Mapping[str, Any], *, update: bool) -> OfflinePaymen
         line_items=lines,
         external_id=_optional_text(payload, "externalId"),
         external_customer_id=_optional_text(payload, "externalCustomerId"),
-        payer_name=_optional_text(payload, "payerName") or b2b.DEFAULT_OFFLINE_PAYER,
+        payer_name=_optional_text(payload, "payerName") or payments.DEFAULT_OFFLINE_PAYER,
         payer_customer_id=_optional_text(payload, "payerCustomerId"),
         processing_status=_status_code(payload, "processingStatus", range(1, 5)),
         channel_id=channel,
@@ -250,25 +250,25 @@ def _offline_input(payload: Mapping[str, Any], *, update: bool) -> OfflinePaymen
 
 
 @endpoint
-async def create_offline_payment(request: Request) -> Response:
+async def create_offline_payment(request: Request, ctx: Context) -> Response:
     """`POST /ip/payments/offline`."""
     data = _offline_input(await body(request), update=False)
-    payment = b2b.create_offline_payment(store(request), data, now(request))
+    payment = payments.create_offline_payment(ctx.state, data, ctx.now)
     return b2b_response({"paymentId": payment.id})
 
 
 @endpoint
-async def update_offline_payment(request: Request) -> Response:
+async def update_offline_payment(request: Request, ctx: Context) -> Response:
     """`PUT /ip/payments/offline/{paymentId}`."""
-    payment = _payment(request)
+    payment = _payment(request, ctx)
     data = _offline_input(await body(request), update=True)
-    b2b.update_offline_payment(store(request), payment, data, now(request))
+    payments.update_offline_payment(ctx.state, payment, data, ctx.now)
     return b2b_response({"paymentId": payment.id})
 
 
 def _payment_status(state: StoreState, receipt: Receipt) -> int:
     payment = state.payments.get(receipt.payment_id)
-    return payment.processing_status if payment else b2b.COMPLETED
+    return payment.processing_status if payment else payments.COMPLETED
 
 
 def _receipt_query(
@@ -292,9 +292,9 @@ def _receipt_matches(receipt: Receipt, search_by: str | None, text: str) -> bool
 
 
 @endpoint
-async def list_receipts(request: Request) -> Response:
+async def list_receipts(request: Request, ctx: Context) -> Response:
     """`GET /ip/receipts`."""
-    state = store(request)
+    state = ctx.state
     offset, limit, order_by, sort_by, search_by, text, statuses = _receipt_query(
         request,
         _RECEIPT_SORTS,
@@ -311,26 +311,26 @@ async def list_receipts(request: Request) -> Response:
     return page_of(receipts, offset, limit, lambda receipt: render_b2b.receipt(state, receipt))
 
 
-def _receipt(request: Request) -> Receipt:
-    return b2b.get_receipt(store(request), path_int(request, "receiptId", RECEIPT_NOT_FOUND))
+def _receipt(request: Request, ctx: Context) -> Receipt:
+    return payments.get_receipt(ctx.state, path_int(request, "receiptId", RECEIPT_NOT_FOUND))
 
 
 @endpoint
-async def get_receipt(request: Request) -> Response:
+async def get_receipt(request: Request, ctx: Context) -> Response:
     """`GET /ip/receipts/{receiptId}`."""
-    return b2b_response(render_b2b.receipt(store(request), _receipt(request)))
+    return b2b_response(render_b2b.receipt(ctx.state, _receipt(request, ctx)))
 
 
 @endpoint
-async def delete_receipt(request: Request) -> Response:
+async def delete_receipt(request: Request, ctx: Context) -> Response:
     """`DELETE /ip/receipts/{receiptId}`."""
     receipt_id = path_int(request, "receiptId", RECEIPT_NOT_FOUND)
-    b2b.delete_receipt(store(request), receipt_id)
+    payments.delete_receipt(ctx.state, receipt_id)
     return b2b_response({"id": receipt_id})
 
 
-async def _lines(request: Request, receipts: list[Receipt]) -> Response:
-    state = store(request)
+async def _lines(request: Request, ctx: Context, receipts: list[Receipt]) -> Response:
+    state = ctx.state
     offset, limit, order_by, sort_by, search_by, text, statuses = _receipt_query(
         request,
         _LINE_SORTS,
@@ -364,19 +364,19 @@ async def _lines(request: Request, receipts: list[Receipt]) -> Response:
 
 
 @endpoint
-async def list_receipt_lines(request: Request) -> Response:
+async def list_receipt_lines(request: Request, ctx: Context) -> Response:
     """`GET /ip/receipt-lines`: the lines of every receipt."""
-    return await _lines(request, list(store(request).receipts.values()))
+    return await _lines(request, ctx, list(ctx.state.receipts.values()))
 
 
 @endpoint
-async def list_lines_of_receipt(request: Request) -> Response:
+async def list_lines_of_receipt(request: Request, ctx: Context) -> Response:
     """`GET /ip/receipts/{receiptId}/lines`."""
-    return await _lines(request, [_receipt(request)])
+    return await _lines(request, ctx, [_receipt(request, ctx)])
 
 
-def _line(request: Request) -> tuple[Receipt, ReceiptLine]:
-    receipt = _receipt(request)
+def _line(request: Request, ctx: Context) -> tuple[Receipt, ReceiptLine]:
+    receipt = _receipt(request, ctx)
     line_id = path_int(request, "receiptLineId", LINE_NOT_FOUND)
     for line in receipt.lines:
         if line.id == line_id:
@@ -385,24 +385,24 @@ def _line(request: Request) -> tuple[Receipt, ReceiptLine]:
 
 
 @endpoint
-async def get_receipt_line(request: Request) -> Response:
+async def get_receipt_line(request: Request, ctx: Context) -> Response:
     """`GET /ip/receipts/{receiptId}/lines/{receiptLineId}`."""
-    receipt, line = _line(request)
-    return b2b_response(render_b2b.receipt_line(store(request), receipt, line))
+    receipt, line = _line(request, ctx)
+    return b2b_response(render_b2b.receipt_line(ctx.state, receipt, line))
 
 
 @endpoint
-async def delete_receipt_line(request: Request) -> Response:
+async def delete_receipt_line(request: Request, ctx: Context) -> Response:
     """`DELETE /ip/receipts/{receiptId}/lines/{receiptLineId}`."""
-    receipt, line = _line(request)
-    b2b.delete_receipt_line(store(request), receipt.id, line.id)
+    receipt, line = _line(request, ctx)
+    payments.delete_receipt_line(ctx.state, receipt.id, line.id)
     return b2b_response({"id": line.id})
 
 
 @endpoint
-async def get_config(request: Request) -> Response:
+async def get_config(request: Request, ctx: Context) -> Response:
     """`GET /ip/config`."""
-    return b2b_response(render_b2b.ip_config(store(request)))
+    return b2b_response(render_b2b.ip_config(ctx.state))
 
 
 routes: list[BaseRoute] = [

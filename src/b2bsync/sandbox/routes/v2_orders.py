@@ -8,9 +8,7 @@ Archived orders (`is_deleted`) are left out of `/orders` and `/orders/count` unl
 
 from __future__ import annotations
 
-import inspect
 import itertools
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,12 +20,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from b2bsync.sandbox.errors import V2Error
 from b2bsync.sandbox.models import Address, Order, Shipment
 from b2bsync.sandbox.orders import (
     ORDER_STATUSES,
     LineChange,
     LineSpec,
-    OrderError,
     OrderIndex,
     archive_order,
     change_lines,
@@ -48,8 +46,9 @@ from b2bsync.sandbox.render_v2 import (
     render_shipping_address,
     render_status,
 )
-from b2bsync.sandbox.responses import json_response, no_content, v2_error
-from b2bsync.sandbox.world import StoreState, World
+from b2bsync.sandbox.responses import json_response, no_content
+from b2bsync.sandbox.routes.endpoint import Context, endpoint, read_json
+from b2bsync.sandbox.world import StoreState
 
 MAX_LIMIT = 250
 DEFAULT_LIMIT = 50
@@ -73,37 +72,17 @@ _ADDRESS_FIELDS = (
 )
 
 
-class BadRequest(Exception):
-    """A request V2 answers with an error array."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _invalid(field: str, why: str = "") -> BadRequest:
-    return BadRequest(400, f"The field '{field}' is invalid.{' ' + why if why else ''}")
+def _invalid(field: str, why: str = "") -> V2Error:
+    return V2Error(400, f"The field '{field}' is invalid.{' ' + why if why else ''}")
 
 
 # --- request context ------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Context:
-    state: StoreState
-    world: World
-    api_base: str
-
-    @property
-    def now(self) -> datetime:
-        return self.world.clock()
-
-
-def _context(request: Request) -> _Context:
-    state: StoreState = request.state.store
+def _api_base(request: Request, ctx: Context) -> str:
+    """The store's V2 base URL as this request reached it: resources link to each other by it."""
     base = str(request.base_url).rstrip("/")
-    return _Context(state, request.state.world, f"{base}/stores/{state.store_hash}/v2")
+    return f"{base}/stores/{ctx.state.store_hash}/v2"
 
 
 def _index(request: Request, state: StoreState) -> OrderIndex:
@@ -119,40 +98,21 @@ def _index(request: Request, state: StoreState) -> OrderIndex:
     return index
 
 
-def _endpoint(
-    handler: Callable[[Request, _Context], Any],
-) -> Callable[[Request], Any]:
-    async def endpoint(request: Request) -> Response:
-        try:
-            result = handler(request, _context(request))
-            if inspect.isawaitable(result):
-                result = await result
-        except BadRequest as error:
-            return v2_error(error.status, error.message)
-        except OrderError as error:
-            return v2_error(error.status, error.message, error.details)
-        assert isinstance(result, Response)
-        return result
-
-    endpoint.__name__ = handler.__name__
-    return endpoint
-
-
-def _order(ctx: _Context, request: Request) -> Order:
+def _order(ctx: Context, request: Request) -> Order:
     raw = request.path_params["order_id"]
     order = ctx.state.orders.get(int(raw)) if raw.isdigit() else None
     if order is None:
-        raise BadRequest(404, "The requested resource was not found.")
+        raise V2Error(404, "The requested resource was not found.")
     return order
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"null")
-    except ValueError as error:
-        raise BadRequest(400, "The request body is not valid JSON.") from error
-    if not isinstance(body, dict):
-        raise BadRequest(400, "The request body must be a JSON object.")
+    body: dict[str, Any] = await read_json(
+        request,
+        V2Error(400, "The request body is not valid JSON."),
+        empty=None,
+        not_object=V2Error(400, "The request body must be a JSON object."),
+    )
     return body
 
 
@@ -214,7 +174,7 @@ def _page(params: Mapping[str, str]) -> tuple[int, int]:
     page = _int(params, "page")
     limit = _int(params, "limit")
     if limit is not None and limit > MAX_LIMIT:
-        raise BadRequest(413, f"The limit may not exceed {MAX_LIMIT}.")
+        raise V2Error(413, f"The limit may not exceed {MAX_LIMIT}.")
     if page is not None and page < 1:
         raise _invalid("page", "It must be 1 or more.")
     if limit is not None and limit < 1:
@@ -366,7 +326,7 @@ def _candidates(
 # --- orders ---------------------------------------------------------------------------------
 
 
-def list_orders(request: Request, ctx: _Context) -> Response:
+def list_orders(request: Request, ctx: Context) -> Response:
     """`GET /orders`."""
     params = request.query_params
     flt = OrderFilter.from_query(params)
@@ -378,12 +338,13 @@ def list_orders(request: Request, ctx: _Context) -> Response:
     chosen = list(itertools.islice(matching, (page - 1) * limit, page * limit))
     if not chosen:
         return no_content()
+    api_base = _api_base(request, ctx)
     return json_response(
         [
             render_order(
                 state,
                 order,
-                ctx.api_base,
+                api_base,
                 consignments=consignments,
                 line_items=line_items,
                 fees=fees,
@@ -393,7 +354,7 @@ def list_orders(request: Request, ctx: _Context) -> Response:
     )
 
 
-def count_orders(request: Request, ctx: _Context) -> Response:
+def count_orders(request: Request, ctx: Context) -> Response:
     """`GET /orders/count`: per-status counts of the orders passing the filters."""
     flt = OrderFilter.from_query(request.query_params)
     counts: dict[int, int] = {}
@@ -403,7 +364,7 @@ def count_orders(request: Request, ctx: _Context) -> Response:
     return json_response(render_count(ctx.state, counts))
 
 
-def get_order(request: Request, ctx: _Context) -> Response:
+def get_order(request: Request, ctx: Context) -> Response:
     """`GET /orders/{order_id}`."""
     order = _order(ctx, request)
     consignments, line_items, fees = _includes(request.query_params)
@@ -411,7 +372,7 @@ def get_order(request: Request, ctx: _Context) -> Response:
         render_order(
             ctx.state,
             order,
-            ctx.api_base,
+            _api_base(request, ctx),
             consignments=consignments,
             line_items=line_items,
             fees=fees,
@@ -554,7 +515,7 @@ def _shipping_costs(body: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
     return ex or Decimal("0"), inc or Decimal("0")
 
 
-async def create_order(request: Request, ctx: _Context) -> Response:
+async def create_order(request: Request, ctx: Context) -> Response:
     """`POST /orders`: answers 200 with the new order, as BigCommerce does."""
     body = await _json_object(request)
     state = ctx.state
@@ -562,7 +523,7 @@ async def create_order(request: Request, ctx: _Context) -> Response:
         raise _invalid("billing_address", "It is required.")
     billing = _address(body["billing_address"], "billing_address")
     if "consignments" in body:
-        raise BadRequest(
+        raise V2Error(
             422, "The field 'consignments' is invalid. The sandbox does not model pickups."
         )
     products = body.get("products")
@@ -573,7 +534,7 @@ async def create_order(request: Request, ctx: _Context) -> Response:
     addresses = body.get("shipping_addresses")
     if addresses is not None:
         if not isinstance(addresses, list) or len(addresses) > 1:
-            raise BadRequest(
+            raise V2Error(
                 422, "The field 'shipping_addresses' is invalid. The sandbox takes one address."
             )
         if addresses:
@@ -615,7 +576,7 @@ async def create_order(request: Request, ctx: _Context) -> Response:
         render_order(
             state,
             order,
-            ctx.api_base,
+            _api_base(request, ctx),
             consignments=consignments,
             line_items=line_items,
             fees=fees,
@@ -648,7 +609,7 @@ def _line_changes(state: StoreState, raw: Any) -> list[LineChange]:
     return changes
 
 
-async def put_order(request: Request, ctx: _Context) -> Response:
+async def put_order(request: Request, ctx: Context) -> Response:
     """`PUT /orders/{order_id}`."""
     order = _order(ctx, request)
     body = await _json_object(request)
@@ -684,22 +645,22 @@ async def put_order(request: Request, ctx: _Context) -> Response:
         changes["is_deleted"] = body["is_deleted"]
     for name in ("shipping_addresses", "consignments", "fees"):
         if name in body:
-            raise BadRequest(
+            raise V2Error(
                 422, f"The field '{name}' is invalid. The sandbox does not edit {name} by PUT."
             )
     if "products" in body:
         change_lines(state, order, _line_changes(state, body["products"]))
     update_order(state, order, changes, ctx.now)
-    return json_response(render_order(state, order, ctx.api_base))
+    return json_response(render_order(state, order, _api_base(request, ctx)))
 
 
-def delete_order(request: Request, ctx: _Context) -> Response:
+def delete_order(request: Request, ctx: Context) -> Response:
     """`DELETE /orders/{order_id}`: archives the order."""
     archive_order(ctx.state, _order(ctx, request), ctx.now)
     return no_content()
 
 
-def delete_all_orders(request: Request, ctx: _Context) -> Response:
+def delete_all_orders(request: Request, ctx: Context) -> Response:
     """`DELETE /orders`: archives every order (or the first `limit` live ones)."""
     limit = _int(request.query_params, "limit")
     now = ctx.now
@@ -718,56 +679,57 @@ def _paged(request: Request, items: list[Any]) -> Response:
     return json_response(chosen) if chosen else no_content()
 
 
-def list_products(request: Request, ctx: _Context) -> Response:
+def list_products(request: Request, ctx: Context) -> Response:
     """`GET /orders/{order_id}/products`."""
     order = _order(ctx, request)
     return _paged(request, [render_product(p) for p in order.products])
 
 
-def get_product(request: Request, ctx: _Context) -> Response:
+def get_product(request: Request, ctx: Context) -> Response:
     """`GET /orders/{order_id}/products/{product_id}`."""
     order = _order(ctx, request)
     wanted = request.path_params["product_id"]
     product = next((p for p in order.products if str(p.id) == wanted), None)
     if product is None:
-        raise BadRequest(404, "The requested resource was not found.")
+        raise V2Error(404, "The requested resource was not found.")
     return json_response(render_product(product))
 
 
-def list_shipping_addresses(request: Request, ctx: _Context) -> Response:
+def list_shipping_addresses(request: Request, ctx: Context) -> Response:
     """`GET /orders/{order_id}/shipping_addresses` (also spelled `shippingaddresses`)."""
     order = _order(ctx, request)
+    api_base = _api_base(request, ctx)
     return _paged(
-        request, [render_shipping_address(order, a, ctx.api_base) for a in order.shipping_addresses]
+        request, [render_shipping_address(order, a, api_base) for a in order.shipping_addresses]
     )
 
 
-def get_shipping_address(request: Request, ctx: _Context) -> Response:
+def get_shipping_address(request: Request, ctx: Context) -> Response:
     """`GET /orders/{order_id}/shipping_addresses/{id}`."""
     order = _order(ctx, request)
     wanted = request.path_params["address_id"]
     address = next((a for a in order.shipping_addresses if str(a.id) == wanted), None)
     if address is None:
-        raise BadRequest(404, "The requested resource was not found.")
-    return json_response(render_shipping_address(order, address, ctx.api_base))
+        raise V2Error(404, "The requested resource was not found.")
+    return json_response(render_shipping_address(order, address, _api_base(request, ctx)))
 
 
-def shipping_quotes(request: Request, ctx: _Context) -> Response:
+def shipping_quotes(request: Request, ctx: Context) -> Response:
     """Quotes of a shipping address: none for orders made by API or seed (204), as documented."""
     order = _order(ctx, request)
     wanted = request.path_params["address_id"]
     if not any(str(a.id) == wanted for a in order.shipping_addresses):
-        raise BadRequest(404, "The requested resource was not found.")
+        raise V2Error(404, "The requested resource was not found.")
     return no_content()
 
 
-def empty_collection(request: Request, ctx: _Context) -> Response:
+def empty_collection(request: Request, ctx: Context) -> Response:
     """Coupons and fees: the sandbox's orders have none (204)."""
     _order(ctx, request)
     return no_content()
 
 
-def get_consignments(request: Request, ctx: _Context) -> Response:
+def get_consignments(request: Request, ctx: Context) -> Response:
     """`GET /orders/{order_id}/consignments` (`include=consignments.line_items`)."""
     order = _order(ctx, request)
     raw = request.query_params.get("include", "")
@@ -775,7 +737,9 @@ def get_consignments(request: Request, ctx: _Context) -> Response:
     if wanted - {"consignments.line_items"}:
         raise _invalid("include", "The only value is 'consignments.line_items'.")
     return json_response(
-        render_consignments(order, ctx.api_base, line_items="consignments.line_items" in wanted)
+        render_consignments(
+            order, _api_base(request, ctx), line_items="consignments.line_items" in wanted
+        )
     )
 
 
@@ -783,22 +747,22 @@ def _shipment(order: Order, request: Request) -> Shipment:
     wanted = request.path_params["shipment_id"]
     shipment = next((s for s in order.shipments if str(s.id) == wanted), None)
     if shipment is None:
-        raise BadRequest(404, "The requested resource was not found.")
+        raise V2Error(404, "The requested resource was not found.")
     return shipment
 
 
-def list_shipments(request: Request, ctx: _Context) -> Response:
+def list_shipments(request: Request, ctx: Context) -> Response:
     """`GET /orders/{order_id}/shipments`: 204 when the order has none."""
     order = _order(ctx, request)
     return _paged(request, [render_shipment(order, s) for s in order.shipments])
 
 
-def count_shipments(request: Request, ctx: _Context) -> Response:
+def count_shipments(request: Request, ctx: Context) -> Response:
     """`GET /orders/{order_id}/shipments/count`."""
     return json_response({"count": len(_order(ctx, request).shipments)})
 
 
-def get_shipment(request: Request, ctx: _Context) -> Response:
+def get_shipment(request: Request, ctx: Context) -> Response:
     """`GET /orders/{order_id}/shipments/{shipment_id}`."""
     order = _order(ctx, request)
     return json_response(render_shipment(order, _shipment(order, request)))
@@ -826,7 +790,7 @@ def _shipment_details(body: Mapping[str, Any]) -> dict[str, Any]:
     return details
 
 
-async def post_shipment(request: Request, ctx: _Context) -> Response:
+async def post_shipment(request: Request, ctx: Context) -> Response:
     """`POST /orders/{order_id}/shipments`: 201 with the shipment."""
     order = _order(ctx, request)
     body = await _json_object(request)
@@ -856,7 +820,7 @@ async def post_shipment(request: Request, ctx: _Context) -> Response:
     return json_response(render_shipment(order, shipment), 201)
 
 
-async def put_shipment(request: Request, ctx: _Context) -> Response:
+async def put_shipment(request: Request, ctx: Context) -> Response:
     """`PUT /orders/{order_id}/shipments/{shipment_id}`: tracking details."""
     order = _order(ctx, request)
     shipment = _shipment(order, request)
@@ -865,14 +829,14 @@ async def put_shipment(request: Request, ctx: _Context) -> Response:
     return json_response(render_shipment(order, shipment))
 
 
-def remove_shipment(request: Request, ctx: _Context) -> Response:
+def remove_shipment(request: Request, ctx: Context) -> Response:
     """`DELETE /orders/{order_id}/shipments/{shipment_id}`."""
     order = _order(ctx, request)
     delete_shipment(ctx.state, order, _shipment(order, request), ctx.now)
     return no_content()
 
 
-def remove_shipments(request: Request, ctx: _Context) -> Response:
+def remove_shipments(request: Request, ctx: Context) -> Response:
     """`DELETE /orders/{order_id}/shipments`: every shipment of the order."""
     delete_shipments(ctx.state, _order(ctx, request), ctx.now)
     return no_content()
@@ -881,52 +845,52 @@ def remove_shipments(request: Request, ctx: _Context) -> Response:
 # --- statuses -------------------------------------------------------------------------------
 
 
-def list_statuses(request: Request, ctx: _Context) -> Response:
+def list_statuses(request: Request, ctx: Context) -> Response:
     """`GET /order_statuses`."""
     return json_response([render_status(ctx.state, status_id) for status_id in ORDER_STATUSES])
 
 
-def get_status(request: Request, ctx: _Context) -> Response:
+def get_status(request: Request, ctx: Context) -> Response:
     """`GET /order_statuses/{status_id}`."""
     raw = request.path_params["status_id"]
     if not raw.isdigit() or int(raw) not in ORDER_STATUSES:
-        raise BadRequest(404, "The requested resource was not found.")
+        raise V2Error(404, "The requested resource was not found.")
     return json_response(render_status(ctx.state, int(raw)))
 
 
 _ORDER = "/orders/{order_id}"
 routes: list[BaseRoute] = [
-    Route("/orders", _endpoint(list_orders), methods=["GET"]),
-    Route("/orders", _endpoint(create_order), methods=["POST"]),
-    Route("/orders", _endpoint(delete_all_orders), methods=["DELETE"]),
-    Route("/orders/count", _endpoint(count_orders), methods=["GET"]),
-    Route(_ORDER, _endpoint(get_order), methods=["GET"]),
-    Route(_ORDER, _endpoint(put_order), methods=["PUT"]),
-    Route(_ORDER, _endpoint(delete_order), methods=["DELETE"]),
-    Route(f"{_ORDER}/products", _endpoint(list_products), methods=["GET"]),
-    Route(f"{_ORDER}/products/{{product_id}}", _endpoint(get_product), methods=["GET"]),
-    Route(f"{_ORDER}/shipping_addresses", _endpoint(list_shipping_addresses), methods=["GET"]),
-    Route(f"{_ORDER}/shippingaddresses", _endpoint(list_shipping_addresses), methods=["GET"]),
+    Route("/orders", endpoint(list_orders), methods=["GET"]),
+    Route("/orders", endpoint(create_order), methods=["POST"]),
+    Route("/orders", endpoint(delete_all_orders), methods=["DELETE"]),
+    Route("/orders/count", endpoint(count_orders), methods=["GET"]),
+    Route(_ORDER, endpoint(get_order), methods=["GET"]),
+    Route(_ORDER, endpoint(put_order), methods=["PUT"]),
+    Route(_ORDER, endpoint(delete_order), methods=["DELETE"]),
+    Route(f"{_ORDER}/products", endpoint(list_products), methods=["GET"]),
+    Route(f"{_ORDER}/products/{{product_id}}", endpoint(get_product), methods=["GET"]),
+    Route(f"{_ORDER}/shipping_addresses", endpoint(list_shipping_addresses), methods=["GET"]),
+    Route(f"{_ORDER}/shippingaddresses", endpoint(list_shipping_addresses), methods=["GET"]),
     Route(
         f"{_ORDER}/shipping_addresses/{{address_id}}",
-        _endpoint(get_shipping_address),
+        endpoint(get_shipping_address),
         methods=["GET"],
     ),
     Route(
         f"{_ORDER}/shipping_addresses/{{address_id}}/shipping_quotes",
-        _endpoint(shipping_quotes),
+        endpoint(shipping_quotes),
         methods=["GET"],
     ),
-    Route(f"{_ORDER}/coupons", _endpoint(empty_collection), methods=["GET"]),
-    Route(f"{_ORDER}/fees", _endpoint(empty_collection), methods=["GET"]),
-    Route(f"{_ORDER}/consignments", _endpoint(get_consignments), methods=["GET"]),
-    Route(f"{_ORDER}/shipments", _endpoint(list_shipments), methods=["GET"]),
-    Route(f"{_ORDER}/shipments", _endpoint(post_shipment), methods=["POST"]),
-    Route(f"{_ORDER}/shipments", _endpoint(remove_shipments), methods=["DELETE"]),
-    Route(f"{_ORDER}/shipments/count", _endpoint(count_shipments), methods=["GET"]),
-    Route(f"{_ORDER}/shipments/{{shipment_id}}", _endpoint(get_shipment), methods=["GET"]),
-    Route(f"{_ORDER}/shipments/{{shipment_id}}", _endpoint(put_shipment), methods=["PUT"]),
-    Route(f"{_ORDER}/shipments/{{shipment_id}}", _endpoint(remove_shipment), methods=["DELETE"]),
-    Route("/order_statuses", _endpoint(list_statuses), methods=["GET"]),
-    Route("/order_statuses/{status_id}", _endpoint(get_status), methods=["GET"]),
+    Route(f"{_ORDER}/coupons", endpoint(empty_collection), methods=["GET"]),
+    Route(f"{_ORDER}/fees", endpoint(empty_collection), methods=["GET"]),
+    Route(f"{_ORDER}/consignments", endpoint(get_consignments), methods=["GET"]),
+    Route(f"{_ORDER}/shipments", endpoint(list_shipments), methods=["GET"]),
+    Route(f"{_ORDER}/shipments", endpoint(post_shipment), methods=["POST"]),
+    Route(f"{_ORDER}/shipments", endpoint(remove_shipments), methods=["DELETE"]),
+    Route(f"{_ORDER}/shipments/count", endpoint(count_shipments), methods=["GET"]),
+    Route(f"{_ORDER}/shipments/{{shipment_id}}", endpoint(get_shipment), methods=["GET"]),
+    Route(f"{_ORDER}/shipments/{{shipment_id}}", endpoint(put_shipment), methods=["PUT"]),
+    Route(f"{_ORDER}/shipments/{{shipment_id}}", endpoint(remove_shipment), methods=["DELETE"]),
+    Route("/order_statuses", endpoint(list_statuses), methods=["GET"]),
+    Route("/order_statuses/{status_id}", endpoint(get_status), methods=["GET"]),
 ]

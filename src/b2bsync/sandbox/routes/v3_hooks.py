@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 from urllib.parse import urlencode
@@ -11,30 +10,30 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from b2bsync.sandbox.errors import V3_ERROR_TYPE, SandboxError, V3Error
 from b2bsync.sandbox.hooks import (
-    HookError,
     create_hook,
     hook_status,
     render_hook,
     update_hook,
 )
 from b2bsync.sandbox.models import Hook
-from b2bsync.sandbox.responses import json_response, no_content, v3_error
+from b2bsync.sandbox.responses import json_response, no_content
+from b2bsync.sandbox.routes.endpoint import Context, endpoint, read_json
 from b2bsync.sandbox.webhooks import WebhookDispatcher
-from b2bsync.sandbox.world import StoreState, World
+from b2bsync.sandbox.world import StoreState
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
-_V3_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
+_INPUT_INVALID = "Input is invalid."
 
 
-def _bad_request(title: str) -> Response:
-    return json_response({"status": 400, "title": title, "type": _V3_TYPE}, 400)
-
-
-def _context(request: Request) -> tuple[StoreState, World, str]:
-    world: World = request.state.world
-    return request.state.store, world, world.config.client_id
+async def _object_body(request: Request) -> dict[str, Any]:
+    invalid = SandboxError(
+        400, {"status": 400, "title": _INPUT_INVALID, "type": V3_ERROR_TYPE}, _INPUT_INVALID
+    )
+    body: dict[str, Any] = await read_json(request, invalid, not_object=invalid)
+    return body
 
 
 def _own_hooks(state: StoreState, client_id: str) -> list[Hook]:
@@ -53,25 +52,13 @@ def _bool_param(raw: str | None) -> bool | None:
     raise ValueError(raw)
 
 
-async def _object_body(request: Request) -> dict[str, Any] | None:
-    try:
-        body = json.loads(await request.body())
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
-async def hooks(request: Request) -> Response:
+@endpoint
+async def hooks(request: Request, ctx: Context) -> Response:
     """`GET /hooks` (filters page, limit, is_active, scope, destination) and `POST /hooks`."""
-    state, world, client_id = _context(request)
+    state, client_id = ctx.state, ctx.client_id
     if request.method == "POST":
         body = await _object_body(request)
-        if body is None:
-            return _bad_request("Input is invalid.")
-        try:
-            hook = create_hook(state, client_id=client_id, body=body, now=world.clock())
-        except HookError as error:
-            return v3_error(error.status, error.title, error.errors)
+        hook = create_hook(state, client_id=client_id, body=body, now=ctx.now)
         return json_response({"data": render_hook(hook), "meta": {}})
     params = request.query_params
     try:
@@ -79,9 +66,11 @@ async def hooks(request: Request) -> Response:
         page = int(params.get("page", 1))
         limit = int(params.get("limit", DEFAULT_LIMIT))
     except ValueError:
-        return v3_error(422, "Invalid query parameters", {"query": "page, limit or is_active."})
+        raise V3Error(
+            422, "Invalid query parameters", {"query": "page, limit or is_active."}
+        ) from None
     if page < 1 or not 1 <= limit <= MAX_LIMIT:
-        return v3_error(422, "Invalid query parameters", {"limit": f"1..{MAX_LIMIT}; page >= 1"})
+        raise V3Error(422, "Invalid query parameters", {"limit": f"1..{MAX_LIMIT}; page >= 1"})
     found = [
         hook
         for hook in _own_hooks(state, client_id)
@@ -114,41 +103,34 @@ async def hooks(request: Request) -> Response:
     )
 
 
-async def hook(request: Request) -> Response:
+@endpoint
+async def hook(request: Request, ctx: Context) -> Response:
     """`GET|PUT|DELETE /hooks/{webhook_id}`; DELETE answers 200 with the deleted hook."""
-    state, world, client_id = _context(request)
+    state, client_id = ctx.state, ctx.client_id
     raw_id = request.path_params["webhook_id"]
     found = state.hooks.get(int(raw_id)) if raw_id.isdigit() else None
     if found is None or found.client_id != client_id:
-        return json_response(
-            {"status": 404, "title": f"Webhook with id [{raw_id}] not found", "type": _V3_TYPE},
-            404,
-        )
+        title = f"Webhook with id [{raw_id}] not found"
+        raise SandboxError(404, {"status": 404, "title": title, "type": V3_ERROR_TYPE}, title)
     if request.method == "DELETE":
         del state.hooks[found.id]
     elif request.method == "PUT":
         body = await _object_body(request)
-        if body is None:
-            return _bad_request("Input is invalid.")
-        try:
-            update_hook(found, state, body=body, now=world.clock())
-        except HookError as error:
-            return v3_error(error.status, error.title, error.errors)
+        update_hook(found, state, body=body, now=ctx.now)
     return json_response({"data": render_hook(found), "meta": {}})
 
 
-async def hooks_admin(request: Request) -> Response:
+@endpoint
+async def hooks_admin(request: Request, ctx: Context) -> Response:
     """`GET /hooks/admin` (emails, hooks with status, blocked domains); `PUT` sets emails."""
-    state, _, client_id = _context(request)
+    state, client_id = ctx.state, ctx.client_id
     if request.method == "PUT":
         body = await _object_body(request)
-        if body is None:
-            return _bad_request("Input is invalid.")
         emails = body.get("emails")
         if not isinstance(emails, list) or not all(
             isinstance(email, str) and "@" in email for email in emails
         ):
-            return v3_error(
+            raise V3Error(
                 422, "JSON data is missing or invalid", {"emails": "a list of email addresses."}
             )
         state.hook_emails = list(emails)
@@ -156,7 +138,7 @@ async def hooks_admin(request: Request) -> Response:
     try:
         is_active = _bool_param(request.query_params.get("is_active"))
     except ValueError:
-        return v3_error(422, "Invalid query parameters", {"is_active": "true or false."})
+        raise V3Error(422, "Invalid query parameters", {"is_active": "true or false."}) from None
     listed = [
         {**render_hook(hook), "status": hook_status(hook)}
         for hook in _own_hooks(state, client_id)

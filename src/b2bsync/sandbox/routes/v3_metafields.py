@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -16,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from b2bsync.sandbox.errors import V3_ERROR_TYPE, SandboxError, V3Error
 from b2bsync.sandbox.metafields import (
-    MetafieldError,
     MetafieldQuery,
     create_metafield,
     delete_metafield,
@@ -27,12 +26,11 @@ from b2bsync.sandbox.metafields import (
     visible_to,
 )
 from b2bsync.sandbox.models import Metafield
-from b2bsync.sandbox.responses import json_response, no_content, v3_error
-from b2bsync.sandbox.world import StoreState, World
+from b2bsync.sandbox.responses import json_response, no_content
+from b2bsync.sandbox.routes.endpoint import Context, endpoint, read_json
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
-_V3_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 _FIELDS = (
     "key",
     "value",
@@ -46,14 +44,6 @@ _FIELDS = (
     "owner_client_id",
 )
 _PAGING_PARAMS = frozenset({"page", "before", "after", "limit"})
-
-
-class _BadQuery(Exception):
-    def __init__(self, status: int, name: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.name = name
-        self.message = message
 
 
 def render_metafield(metafield: Metafield, include: frozenset[str] | None = None) -> dict[str, Any]:
@@ -76,25 +66,27 @@ def render_metafield(metafield: Metafield, include: frozenset[str] | None = None
     return {name: value for name, value in body.items() if name == "id" or name in include}
 
 
-def _error(status: int, title: str, errors: dict[str, str] | None = None) -> Response:
-    if status == 404:
-        # The spec's NotFound schema types `errors` as an array.
-        return json_response({"status": 404, "title": title, "type": _V3_TYPE, "errors": []}, 404)
-    return v3_error(status, title, errors)
-
-
-def _bad_body(detail: str) -> Response:
-    return json_response(
-        {"status": 400, "title": "Input is invalid", "type": _V3_TYPE, "detail": detail}, 400
+def _not_found(title: str) -> SandboxError:
+    # The spec's NotFound schema types `errors` as an array.
+    return SandboxError(
+        404, {"status": 404, "title": title, "type": V3_ERROR_TYPE, "errors": []}, title
     )
 
 
+def _bad_body(detail: str) -> SandboxError:
+    return SandboxError(
+        400,
+        {"status": 400, "title": "Input is invalid", "type": V3_ERROR_TYPE, "detail": detail},
+        detail,
+    )
+
+
+def _bad_query(name: str, message: str) -> V3Error:
+    return V3Error(422, "Invalid query or body", {name: message})
+
+
 async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _BadQuery(400, "body", "Syntax error") from exc
+    return await read_json(request, _bad_body("Syntax error"))
 
 
 def _parse_date(name: str, raw: str, *, end_of_day: bool = False) -> datetime:
@@ -102,7 +94,7 @@ def _parse_date(name: str, raw: str, *, end_of_day: bool = False) -> datetime:
     try:
         parsed = datetime.fromisoformat(raw.strip().replace(" ", "+"))
     except ValueError as exc:
-        raise _BadQuery(422, name, f"{name} must be a date like 2019-09-04T00:00:00.") from exc
+        raise _bad_query(name, f"{name} must be a date like 2019-09-04T00:00:00.") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     if end_of_day and len(raw.strip()) == 10:
@@ -137,7 +129,7 @@ def _parse_query(params: Any) -> MetafieldQuery:
         namespaces = frozenset({namespace}) if namespaces is None else namespaces & {namespace}
     direction = params.get("direction", "asc")
     if direction not in ("asc", "desc"):
-        raise _BadQuery(422, "direction", "direction must be asc or desc.")
+        raise _bad_query("direction", "direction must be asc or desc.")
     created_min, created_max = _date_bounds(params, "date_created")
     modified_min, modified_max = _date_bounds(params, "date_modified")
     return MetafieldQuery(
@@ -158,9 +150,9 @@ def _positive_int(params: Any, name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise _BadQuery(422, name, f"{name} must be an integer.") from exc
+        raise _bad_query(name, f"{name} must be an integer.") from exc
     if value < 1:
-        raise _BadQuery(422, name, f"{name} must be at least 1.")
+        raise _bad_query(name, f"{name} must be at least 1.")
     return value
 
 
@@ -177,7 +169,7 @@ def _decode_cursor(name: str, cursor: str) -> int:
             raise ValueError(text)
         return int(number)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise _BadQuery(400, name, f"{name} is not a valid cursor.") from exc
+        raise _bad_body(f"{name} is not a valid cursor.") from exc
 
 
 def _link(base: list[tuple[str, str]], **extra: str | int) -> str:
@@ -189,10 +181,10 @@ def _page(
 ) -> dict[str, Any]:
     limit = _positive_int(params, "limit", DEFAULT_LIMIT)
     if limit > MAX_LIMIT:
-        raise _BadQuery(422, "limit", f"limit must be at most {MAX_LIMIT}.")
+        raise _bad_query("limit", f"limit must be at most {MAX_LIMIT}.")
     before, after = params.get("before"), params.get("after")
     if before is not None and after is not None:
-        raise _BadQuery(400, "before", "before and after cannot be combined.")
+        raise _bad_body("before and after cannot be combined.")
     # Position along the listing order: ids ascending, or descending with direction=desc.
     sign = -1 if descending else 1
     if after is not None:
@@ -248,13 +240,8 @@ def _page(
 def _include_fields(params: Any) -> frozenset[str] | None:
     include = _csv(params.get("include_fields"))
     if include is not None and (unknown := include - set(_FIELDS)):
-        raise _BadQuery(422, "include_fields", f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise _bad_query("include_fields", f"Unknown fields: {', '.join(sorted(unknown))}.")
     return include
-
-
-def _context(request: Request) -> tuple[StoreState, World, str]:
-    world: World = request.state.world
-    return request.state.store, world, world.config.client_id
 
 
 def _order_id(request: Request) -> int | None:
@@ -264,48 +251,35 @@ def _order_id(request: Request) -> int | None:
         return None
 
 
-async def _list(request: Request, order_id: int | None) -> Response:
-    state, _, client_id = _context(request)
+async def _list(request: Request, ctx: Context, order_id: int | None) -> Response:
     params = request.query_params
     query = _parse_query(params)
-    found = query_metafields(state, query, client_id=client_id, order_id=order_id)
+    found = query_metafields(ctx.state, query, client_id=ctx.client_id, order_id=order_id)
     return json_response(_page(found, params, _include_fields(params), query.descending))
 
 
-def _handled(error: Exception) -> Response:
-    if isinstance(error, _BadQuery):
-        if error.status == 400:
-            return _bad_body(error.message)
-        return v3_error(error.status, "Invalid query or body", {error.name: error.message})
-    if isinstance(error, MetafieldError):
-        return _error(error.status, error.title, error.errors)
-    raise error
-
-
-async def order_metafields(request: Request) -> Response:
+@endpoint
+async def order_metafields(request: Request, ctx: Context) -> Response:
     """`GET|POST /orders/{order_id}/metafields`."""
-    state, world, client_id = _context(request)
     order_id = _order_id(request)
-    if order_id is None or order_id not in state.orders:
-        return _error(404, f"Order {request.path_params['order_id']} not found.")
-    try:
-        if request.method == "GET":
-            return await _list(request, order_id)
-        body = await _json_body(request)
-        if not isinstance(body, dict):
-            return _bad_body("The body must be a JSON object.")
-        fields = validate_fields(body, partial=False)
-        metafield = create_metafield(
-            state, order_id=order_id, client_id=client_id, fields=fields, now=world.clock()
-        )
-    except (_BadQuery, MetafieldError) as error:
-        return _handled(error)
+    if order_id is None or order_id not in ctx.state.orders:
+        raise _not_found(f"Order {request.path_params['order_id']} not found.")
+    if request.method == "GET":
+        return await _list(request, ctx, order_id)
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise _bad_body("The body must be a JSON object.")
+    fields = validate_fields(body, partial=False)
+    metafield = create_metafield(
+        ctx.state, order_id=order_id, client_id=ctx.client_id, fields=fields, now=ctx.now
+    )
     return json_response({"data": render_metafield(metafield), "meta": {}})
 
 
-async def order_metafield(request: Request) -> Response:
+@endpoint
+async def order_metafield(request: Request, ctx: Context) -> Response:
     """`GET|PUT|DELETE /orders/{order_id}/metafields/{metafield_id}`."""
-    state, world, client_id = _context(request)
+    state, client_id = ctx.state, ctx.client_id
     order_id = _order_id(request)
     try:
         metafield = state.metafields.get(int(request.path_params["metafield_id"]))
@@ -317,25 +291,22 @@ async def order_metafield(request: Request) -> Response:
         or metafield.resource_id != order_id
         or not visible_to(metafield, client_id)
     ):
-        return _error(404, "The metafield was not found.")
-    try:
-        if request.method == "GET":
-            return json_response({"data": render_metafield(metafield), "meta": {}})
-        if request.method == "DELETE":
-            delete_metafield(state, metafield, client_id=client_id, now=world.clock())
-            return no_content()
-        body = await _json_body(request)
-        if not isinstance(body, dict):
-            return _bad_body("The body must be a JSON object.")
-        fields = validate_fields(body, partial=True)
-        update_metafield(state, metafield, client_id=client_id, fields=fields, now=world.clock())
-    except (_BadQuery, MetafieldError) as error:
-        return _handled(error)
+        raise _not_found("The metafield was not found.")
+    if request.method == "GET":
+        return json_response({"data": render_metafield(metafield), "meta": {}})
+    if request.method == "DELETE":
+        delete_metafield(state, metafield, client_id=client_id, now=ctx.now)
+        return no_content()
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise _bad_body("The body must be a JSON object.")
+    fields = validate_fields(body, partial=True)
+    update_metafield(state, metafield, client_id=client_id, fields=fields, now=ctx.now)
     return json_response({"data": render_metafield(metafield), "meta": {}})
 
 
 def _item_error(status: int, title: str, errors: dict[str, str]) -> dict[str, Any]:
-    return {"status": status, "title": title, "type": _V3_TYPE, "errors": errors}
+    return {"status": status, "title": title, "type": V3_ERROR_TYPE, "errors": errors}
 
 
 def _batch_response(data: list[Any], errors: list[dict[str, Any]]) -> Response:
@@ -343,23 +314,19 @@ def _batch_response(data: list[Any], errors: list[dict[str, Any]]) -> Response:
     return json_response({"data": data, "errors": errors, "meta": meta}, 422 if errors else 200)
 
 
-def _batch_write(
-    state: StoreState, world: World, client_id: str, items: list[Any], *, create: bool
-) -> Response:
-    now = world.clock()
+def _batch_write(ctx: Context, items: list[Any], *, create: bool) -> Response:
+    state, client_id, now = ctx.state, ctx.client_id, ctx.now
     done: list[Any] = []
     errors: list[dict[str, Any]] = []
     for position, item in enumerate(items):
         try:
             if not isinstance(item, dict):
-                raise MetafieldError(
-                    422, "Each item must be a JSON object.", {"item": str(position)}
-                )
+                raise V3Error(422, "Each item must be a JSON object.", {"item": str(position)})
             if create:
                 fields = validate_fields(item, partial=False)
                 resource_id = item.get("resource_id")
                 if not isinstance(resource_id, int) or isinstance(resource_id, bool):
-                    raise MetafieldError(
+                    raise V3Error(
                         422,
                         "JSON data is missing or invalid",
                         {"resource_id": "An order id is required."},
@@ -374,32 +341,29 @@ def _batch_write(
                     state.metafields.get(metafield_id) if isinstance(metafield_id, int) else None
                 )
                 if found is None or not visible_to(found, client_id):
-                    raise MetafieldError(404, "Metafield does not exist", {"id": str(metafield_id)})
+                    raise V3Error(404, "Metafield does not exist", {"id": str(metafield_id)})
                 metafield = update_metafield(
                     state, found, client_id=client_id, fields=fields, now=now
                 )
             done.append(render_metafield(metafield))
-        except MetafieldError as error:
+        except V3Error as error:
             errors.append(
                 _item_error(error.status, f"Item {position}: {error.title}", error.errors)
             )
     return _batch_response(done, errors)
 
 
-async def batch_metafields(request: Request) -> Response:
+@endpoint
+async def batch_metafields(request: Request, ctx: Context) -> Response:
     """`GET|POST|PUT|DELETE /orders/metafields`: every order's metafields at once."""
-    state, world, client_id = _context(request)
-    try:
-        if request.method == "GET":
-            return await _list(request, None)
-        body = await _json_body(request)
-    except _BadQuery as error:
-        return _handled(error)
+    if request.method == "GET":
+        return await _list(request, ctx, None)
+    body = await _json_body(request)
     if not isinstance(body, list):
-        return _bad_body("The body must be a JSON array.")
+        raise _bad_body("The body must be a JSON array.")
     if request.method in ("POST", "PUT"):
-        return _batch_write(state, world, client_id, body, create=request.method == "POST")
-    now = world.clock()
+        return _batch_write(ctx, body, create=request.method == "POST")
+    state, client_id, now = ctx.state, ctx.client_id, ctx.now
     deleted: list[Any] = []
     errors: list[dict[str, Any]] = []
     for metafield_id in body:
@@ -413,7 +377,7 @@ async def batch_metafields(request: Request) -> Response:
             continue
         try:
             delete_metafield(state, metafield, client_id=client_id, now=now)
-        except MetafieldError as error:
+        except V3Error as error:
             errors.append(_item_error(error.status, error.title, {str(metafield_id): error.title}))
             continue
         deleted.append(metafield_id)
