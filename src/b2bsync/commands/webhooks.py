@@ -34,7 +34,6 @@ from b2bsync.config import ConfigError, Settings
 from b2bsync.config_stores import StoreEntry
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database
-from b2bsync.store.webhooks import WebhookRepository
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.intake import IntakeSettings, WebhookIntake
 from b2bsync.sync.microbatch import BatchSettings, MicroBatcher
@@ -184,7 +183,7 @@ def list_(
         async with _client_and_db(settings, entry) as (client, db):
             hooks = await list_webhooks(client)
             async with db.transaction(readonly=True) as tx:
-                installation = await WebhookRepository(tx.connection).installation(store)
+                installation = await tx.webhooks.installation(store)
         ours = installation.destination if installation is not None else None
         rows = [
             {

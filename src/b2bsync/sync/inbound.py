@@ -37,7 +37,7 @@ from b2bsync.bigcommerce.models.b2b import Invoice
 from b2bsync.bigcommerce.models.orders import Order
 from b2bsync.domain.origin import PUSHED_EXTERNAL_SOURCE
 from b2bsync.domain.records import Address
-from b2bsync.store.writebacks import PUSHED_ORDERS, WritebackEntry, WritebackLog
+from b2bsync.store.writebacks import PUSHED_ORDERS, WritebackEntry
 from b2bsync.sync.context import SyncContext
 
 __all__ = [
@@ -367,7 +367,7 @@ def read_rows(path: Path, kind: PushKind) -> list[tuple[int, RowModel | BadRow]]
 
 async def _log(ctx: SyncContext, entry: WritebackEntry) -> None:
     async with ctx.db.transaction() as tx:
-        await WritebackLog(tx.connection).append([entry])
+        await tx.writebacks.append([entry])
 
 
 def _money(value: Decimal) -> str:

@@ -31,7 +31,7 @@ from b2bsync.bigcommerce.errors import NotFound
 from b2bsync.bigcommerce.models.b2b import Invoice, InvoiceCreated, Payment
 from b2bsync.domain.order_type import OrderType
 from b2bsync.store import OrderFilter, OrderSummary
-from b2bsync.store.writebacks import WritebackEntry, WritebackLog
+from b2bsync.store.writebacks import WritebackEntry
 from b2bsync.sync.context import SyncContext
 
 __all__ = [
@@ -253,7 +253,7 @@ async def reconcile(
 
 async def _log(ctx: SyncContext, entries: Sequence[WritebackEntry]) -> None:
     async with ctx.db.transaction() as tx:
-        await WritebackLog(tx.connection).append(entries)
+        await tx.writebacks.append(entries)
 
 
 async def create_invoice_from_order(ctx: SyncContext, order_id: int) -> InvoiceCreated:

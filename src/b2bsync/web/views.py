@@ -16,12 +16,10 @@ from b2bsync.config import ConfigError
 from b2bsync.config_alerts import AlertSettings
 from b2bsync.config_stores import StoreEntry
 from b2bsync.store import OrderFilter, display_url
-from b2bsync.store.alerts import AlertRepository
 from b2bsync.store.order_json import detail_json, summary_json
 from b2bsync.store.outbox import OutboxRow
 from b2bsync.store.reports import days_back, ledger_counts, orders_per_day, watermarks
 from b2bsync.store.signals import InvoiceRow, PaymentRow
-from b2bsync.store.writebacks import WritebackLog
 from b2bsync.sync.poller import ORDERS_STREAM
 from b2bsync.sync.quota import DEFAULT_SHARE
 from b2bsync.sync.watchdog import webhook_health
@@ -159,7 +157,7 @@ OVERVIEW_ALERTS = 5
 async def alerts(dashboard: Dashboard, store: str | None, limit: int = 100) -> dict[str, Any]:
     """The conditions firing now and the newest firings (of `store`, or every store)."""
     async with dashboard.db.transaction(readonly=True) as tx:
-        repo = AlertRepository(tx.connection)
+        repo = tx.alerts
         active = await repo.active(store)
         events = await repo.events(store, limit=limit)
     return {
@@ -249,7 +247,7 @@ async def order_page(dashboard: Dashboard, store: str, order_id: int) -> dict[st
         if detail is None:
             return None
         attempts = {row.id: await tx.outbox.attempts(row.id) for row in detail.outbox}
-        writes = await WritebackLog(tx.connection).for_order(store, order_id)
+        writes = await tx.writebacks.for_order(store, order_id)
         bundle = (await tx.signals.bundles(store, [order_id]))[order_id]
     shown = detail_json(detail)
     entry = detail.entry
