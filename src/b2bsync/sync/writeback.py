@@ -28,7 +28,7 @@ from b2bsync.bigcommerce.errors import BigCommerceError
 from b2bsync.domain.fingerprint import WRITEBACK_MARKER, content_hash
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import InvoiceRole, OrderRecord
-from b2bsync.store import Database, LedgerEntry, OrderFilter
+from b2bsync.store import Database, LedgerEntry, LedgerQuery
 from b2bsync.store.writebacks import WritebackEntry
 from b2bsync.sync.context import SyncContext
 
@@ -292,7 +292,7 @@ async def _candidates(
             ids: list[int] = []
             for order_type in rules:
                 page = await tx.ledger.list_orders(
-                    OrderFilter(store=ctx.store, order_type=order_type, include_archived=False),
+                    LedgerQuery(store=ctx.store, order_type=order_type, include_archived=False),
                     page_size=1_000_000,
                 )
                 ids.extend(item.order_id for item in page.items)

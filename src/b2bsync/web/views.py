@@ -15,7 +15,7 @@ from b2bsync.bigcommerce.governor import Family, GovernorSnapshot
 from b2bsync.config import ConfigError
 from b2bsync.config_alerts import AlertSettings
 from b2bsync.config_stores import StoreEntry
-from b2bsync.store import OrderFilter, display_url
+from b2bsync.store import LedgerQuery, display_url
 from b2bsync.store.order_json import detail_json, summary_json
 from b2bsync.store.outbox import OutboxRow
 from b2bsync.store.reports import days_back, ledger_counts, orders_per_day, watermarks
@@ -168,7 +168,7 @@ async def alerts(dashboard: Dashboard, store: str | None, limit: int = 100) -> d
 
 
 async def order_list(
-    dashboard: Dashboard, filters: OrderFilter, page: int, page_size: int
+    dashboard: Dashboard, filters: LedgerQuery, page: int, page_size: int
 ) -> dict[str, Any]:
     """One page of the order list, newest first."""
     async with dashboard.db.transaction(readonly=True) as tx:
