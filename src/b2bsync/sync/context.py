@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from b2bsync.bigcommerce.client import BigCommerceClient
+from b2bsync.bigcommerce import BigCommerceClient
 from b2bsync.destinations.registry import ConfiguredDestination
 from b2bsync.domain.classification import UnclassifiedPolicy
 from b2bsync.domain.retry_schedule import RetrySchedule

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from b2bsync.bigcommerce.decode import rejection
-from b2bsync.bigcommerce.models.orders import Order
+from b2bsync.bigcommerce import rejection
+from b2bsync.bigcommerce.models import Order
 from b2bsync.domain.origin import OrderOrigin
 from b2bsync.domain.records import OrderRecord
 from b2bsync.domain.rejects import Rejected, RejectedStream

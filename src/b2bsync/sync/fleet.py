@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from b2bsync.bigcommerce.client import BigCommerceClient
-from b2bsync.bigcommerce.governor import GovernorRegistry
+from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry
 from b2bsync.config_stores import StoreEntry
 from b2bsync.destinations.registry import ConfiguredDestination
 from b2bsync.store.database import Database

@@ -32,9 +32,9 @@ from typing import Any, Literal
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce import BigCommerceError
+from b2bsync.bigcommerce.models import Order
 from b2bsync.bigcommerce.models.b2b import Invoice
-from b2bsync.bigcommerce.models.orders import Order
 from b2bsync.domain.origin import PUSHED_EXTERNAL_SOURCE
 from b2bsync.domain.records import Address
 from b2bsync.store.writebacks import PUSHED_ORDERS, WritebackEntry

@@ -27,7 +27,7 @@ from typing import Any
 import structlog
 
 from b2bsync import B2BSyncError
-from b2bsync.bigcommerce.errors import NotFound
+from b2bsync.bigcommerce import NotFound
 from b2bsync.bigcommerce.models.b2b import Invoice, InvoiceCreated, Payment
 from b2bsync.domain.order_type import OrderType
 from b2bsync.store import LedgerQuery, OrderSummary

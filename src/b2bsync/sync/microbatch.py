@@ -23,8 +23,7 @@ from typing import Any
 
 import structlog
 
-from b2bsync.bigcommerce.errors import BigCommerceError
-from b2bsync.bigcommerce.governor import Family, gated
+from b2bsync.bigcommerce import BigCommerceError, Family, gated
 from b2bsync.store.change_feed import ChangeItem, ChangeSource
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.delivery import DeliverySummary, deliver_due

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from b2bsync.bigcommerce.errors import BigCommerceError
-from b2bsync.bigcommerce.governor import Governor
+from b2bsync.bigcommerce import BigCommerceError, Governor
 from b2bsync.sync.alerts import AlertRound
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.delivery import DeliverySummary, deliver_due

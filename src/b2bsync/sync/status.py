@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from b2bsync.bigcommerce.governor import GovernorRegistry, GovernorSnapshot, default_registry
+from b2bsync.bigcommerce import GovernorRegistry, GovernorSnapshot, default_registry
 from b2bsync.domain.rejects import RejectedStream
 from b2bsync.store import (
     AttemptEntry,

@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from b2bsync.bigcommerce.client import BigCommerceClient
-from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError
 from b2bsync.store.database import Database
 from b2bsync.store.webhooks import HookInstallation, WebhookRepository
 from b2bsync.sync.context import utc_now

@@ -16,8 +16,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from b2bsync.bigcommerce.client import BigCommerceClient
-from b2bsync.bigcommerce.models.hooks import Webhook
+from b2bsync.bigcommerce import BigCommerceClient
+from b2bsync.bigcommerce.models import Webhook
 from b2bsync.store.database import Database
 from b2bsync.sync.context import utc_now
 from b2bsync.sync.intake import INTAKE_PATH, SECRET_HEADER, store_intake_path

@@ -24,7 +24,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from b2bsync import B2BSyncError
-from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce import BigCommerceError
 from b2bsync.domain.fingerprint import WRITEBACK_MARKER, content_hash
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import InvoiceRole, OrderRecord

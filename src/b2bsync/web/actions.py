@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from b2bsync import B2BSyncError
-from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce import BigCommerceError
 from b2bsync.sync import replay_now, skip_dead
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.invoices import reconcile
