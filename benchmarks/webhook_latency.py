@@ -49,10 +49,10 @@ from b2bsync.sandbox.world import StoreState
 from b2bsync.store import Database, LedgerQuery
 from b2bsync.store.schema import outbox
 from b2bsync.sync import CallCounter, SyncContext
-from b2bsync.sync.intake import IntakeSettings, WebhookIntake
-from b2bsync.sync.microbatch import MicroBatcher
-from b2bsync.sync.watchdog import Watchdog
-from b2bsync.sync.webhooks_install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.intake import IntakeSettings, WebhookIntake
+from b2bsync.sync.webhooks.microbatch import MicroBatcher
+from b2bsync.sync.webhooks.watchdog import Watchdog
 from b2bsync.web import create_app
 from harness import B2B_PATH, STORE, TOKEN, api_client, free_port
 

@@ -15,7 +15,7 @@ from b2bsync.domain.order_type import OrderType
 from b2bsync.sandbox.discrepancies import BALANCE_SHIFT
 from b2bsync.store import Database
 from b2bsync.sync import run_once
-from b2bsync.sync.invoices import (
+from b2bsync.sync.loopback.invoices import (
     CHECKOUT_MODULE,
     ActionRefused,
     DiscrepancyKind,
@@ -24,7 +24,7 @@ from b2bsync.sync.invoices import (
     set_order_fields,
     set_payment_status,
 )
-from b2bsync.sync.writeback import writeback_history
+from b2bsync.sync.loopback.writeback import writeback_history
 from tests.conftest import quiet_config
 from tests.integration.sync_support import Recorder, ledger, sqlite_db, sync_context
 from tests.sandbox_server import RunningSandbox, run_sandbox

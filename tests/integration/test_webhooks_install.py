@@ -20,8 +20,7 @@ from typer.testing import CliRunner
 from b2bsync.cli import app
 from b2bsync.store import Database
 from b2bsync.store.schema import change_feed
-from b2bsync.sync.intake import INTAKE_PATH, SECRET_HEADER
-from b2bsync.sync.webhooks_install import (
+from b2bsync.sync.webhooks.install import (
     SCOPES,
     SecretFileError,
     install_webhooks,
@@ -30,6 +29,7 @@ from b2bsync.sync.webhooks_install import (
     secret_path,
     uninstall_webhooks,
 )
+from b2bsync.sync.webhooks.intake import INTAKE_PATH, SECRET_HEADER
 from tests.conftest import quiet_config
 from tests.integration.sync_support import any_db, sync_context  # noqa: F401
 from tests.sandbox_server import RunningSandbox, free_port, run_sandbox

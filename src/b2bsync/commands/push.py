@@ -14,7 +14,7 @@ from rich.table import Table
 from b2bsync.commands.runtime import ConfigOption, JsonOption, load_or_exit, out, sync_context
 from b2bsync.config import Settings
 from b2bsync.observability import configure_logging
-from b2bsync.sync.inbound import (
+from b2bsync.sync.loopback.inbound import (
     InvoicePushRow,
     OrderPushRow,
     Outcome,

@@ -18,7 +18,7 @@ from b2bsync.sync.calls import CallCounter
 
 if TYPE_CHECKING:
     from b2bsync.sync.alerts import AlertService
-    from b2bsync.sync.writeback import WritebackRule
+    from b2bsync.sync.loopback.writeback import WritebackRule
 
 __all__ = ["DEFAULT_RETRY", "SyncContext", "SyncSettings", "utc_now"]
 

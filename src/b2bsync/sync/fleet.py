@@ -20,7 +20,7 @@ from b2bsync.sync.context import SyncContext, SyncSettings
 
 if TYPE_CHECKING:
     from b2bsync.sync.alerts import AlertService
-    from b2bsync.sync.writeback import WritebackRule
+    from b2bsync.sync.loopback.writeback import WritebackRule
 
 __all__ = ["Fleet"]
 

@@ -38,7 +38,7 @@ from b2bsync.store.reports import (
 )
 from b2bsync.store.writebacks import WritebackEntry
 from b2bsync.sync.poller import ORDERS_STREAM
-from b2bsync.sync.watchdog import WebhookHealth, webhook_health
+from b2bsync.sync.webhooks.watchdog import WebhookHealth, webhook_health
 
 __all__ = [
     "AlertsView",

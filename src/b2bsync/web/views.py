@@ -18,9 +18,9 @@ from b2bsync.config_stores import StoreEntry
 from b2bsync.store import InvoiceRow, LedgerQuery, OutboxRow, PaymentRow, display_url
 from b2bsync.store.order_json import detail_json, summary_json
 from b2bsync.store.reports import days_back
-from b2bsync.sync.quota import DEFAULT_SHARE
+from b2bsync.sync.loopback.writeback import WritebackRule
 from b2bsync.sync.status import ReadModel
-from b2bsync.sync.writeback import WritebackRule
+from b2bsync.sync.webhooks.quota import DEFAULT_SHARE
 from b2bsync.web.chart import amounts_by_day, daily_chart, main_currency, orders_by_day
 from b2bsync.web.dashboard import Dashboard
 from b2bsync.web.masking import masked

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from b2bsync.bigcommerce import BigCommerceError, GovernorRegistry
 from b2bsync.sync.fleet import Fleet
-from b2bsync.sync.microbatch import BatchSettings, poll_round
+from b2bsync.sync.webhooks.microbatch import BatchSettings, poll_round
 from b2bsync.workers.budget import handed_over
 from b2bsync.workers.schedule import cron_for_interval
 

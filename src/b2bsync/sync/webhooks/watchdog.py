@@ -25,7 +25,7 @@ from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError
 from b2bsync.store.database import Database
 from b2bsync.store.webhooks import HookInstallation, WebhookRepository
 from b2bsync.sync.context import utc_now
-from b2bsync.sync.webhooks_install import SCOPES
+from b2bsync.sync.webhooks.install import SCOPES
 
 __all__ = ["Watchdog", "WatchdogSettings", "WebhookHealth", "check_webhooks", "webhook_health"]
 

@@ -20,7 +20,7 @@ from b2bsync.bigcommerce import BigCommerceClient
 from b2bsync.bigcommerce.models import Webhook
 from b2bsync.store.database import Database
 from b2bsync.sync.context import utc_now
-from b2bsync.sync.intake import INTAKE_PATH, SECRET_HEADER, store_intake_path
+from b2bsync.sync.webhooks.intake import INTAKE_PATH, SECRET_HEADER, store_intake_path
 
 __all__ = [
     "DEFAULT_SECRET_DIR",
