@@ -2,7 +2,9 @@
 versioning, re-checks of pending orders, and delivery through the outbox.
 
 The services are plain async functions over a `SyncContext`, so a scheduler or a task queue
-can run them as well as `run_once`/`run_forever`.
+can run them as well as `run_once`/`run_forever`. The engine's modules sit here; the webhook
+path is `sync.webhooks` and the loop back into the store (write-back, invoices, ERP push)
+`sync.loopback`.
 """
 
 from b2bsync.sync.backfill import BackfillSummary, ScanScope, backfill, scan_scope

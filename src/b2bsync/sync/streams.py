@@ -6,7 +6,8 @@ into the local caches, each with its own checkpoint. Each returns the orders who
   start (a metafield changed behind the cursor is newer than that and read next time).
 - `b2b_orders`, `companies`: sorted by `updatedAt` ascending from a moving `minModified` anchor,
   always at offset 0 (like the V2 scan), because a record updated during the scan jumps to the
-  end and would shift an unread one into an already-read offset.
+  end and would shift an unread one into an already-read offset (the client's
+  `b2b.orders_modified_since` pages B2B orders this way).
 - `invoices`, `payments`: no date filter exists; read newest first (`sortBy=updatedAt`,
   `orderBy=DESC`) until older than the lower bound. A change during the scan moves a row to the
   front, which only repeats rows, never skips one. The watermark is the scan's start.
