@@ -32,7 +32,7 @@ import httpx2
 from b2bsync.destinations import SqlDestination
 from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY
 from b2bsync.observability import configure_logging
-from b2bsync.store import Database, OrderFilter
+from b2bsync.store import Database, LedgerQuery
 from b2bsync.sync import SyncSettings, run_once
 from harness import STORE, Sandbox, api_client, sandbox, sql_context
 from physics import B2B_PAGE, METAFIELD_PAGE, V2_PAGE, DataShape, floor_calls
@@ -96,7 +96,7 @@ async def cold_backfill(base_url: str, database_url: str, erp_url: str) -> dict[
             summary = await run_once(ctx)
             seconds = time.perf_counter() - started
         async with database.transaction(readonly=True) as tx:
-            ledger = (await tx.ledger.list_orders(OrderFilter(store=STORE), page_size=1)).total
+            ledger = (await tx.ledger.list_orders(LedgerQuery(store=STORE), page_size=1)).total
     finally:
         await sql.aclose()
         await database.close()

@@ -46,13 +46,13 @@ from b2bsync.sandbox.config import DelayRange, Plan, SandboxConfig
 from b2bsync.sandbox.seed import build_world
 from b2bsync.sandbox.simulator import STAFF_ACTION_SHARE
 from b2bsync.sandbox.world import StoreState
-from b2bsync.store import Database, OrderFilter
+from b2bsync.store import Database, LedgerQuery
 from b2bsync.store.schema import outbox
 from b2bsync.sync import CallCounter, SyncContext
-from b2bsync.sync.intake import IntakeSettings, WebhookIntake
-from b2bsync.sync.microbatch import MicroBatcher
-from b2bsync.sync.watchdog import Watchdog
-from b2bsync.sync.webhooks_install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.intake import IntakeSettings, WebhookIntake
+from b2bsync.sync.webhooks.microbatch import MicroBatcher
+from b2bsync.sync.webhooks.watchdog import Watchdog
 from b2bsync.web import create_app
 from harness import B2B_PATH, STORE, TOKEN, api_client, free_port
 
@@ -150,7 +150,7 @@ async def _undelivered(db: Database) -> int:
 
 async def _pending(db: Database) -> int:
     async with db.transaction(readonly=True) as tx:
-        filters = OrderFilter(store=STORE, sync_state=SyncState.PENDING_CLASSIFICATION)
+        filters = LedgerQuery(store=STORE, sync_state=SyncState.PENDING_CLASSIFICATION)
         return (await tx.ledger.list_orders(filters, page_size=1)).total
 
 

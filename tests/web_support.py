@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from b2bsync.config import Settings
 from b2bsync.domain.order_type import OrderType
-from b2bsync.store import Database, OrderFilter
+from b2bsync.store import Database, LedgerQuery
 from b2bsync.sync import run_once
 from b2bsync.web.access import Access
 from b2bsync.web.dashboard import Dashboard, single_store
@@ -42,7 +42,7 @@ async def sync_ledger(sandbox: RunningSandbox, url: str) -> SyncedLedger:
             recorder.refuse = set(orders[:REFUSED])
             await run_once(ctx)
         async with db.transaction(readonly=True) as tx:
-            page = await tx.ledger.list_orders(OrderFilter(), page_size=100_000)
+            page = await tx.ledger.list_orders(LedgerQuery(), page_size=100_000)
             dead = await tx.outbox.dead_letters(limit=1000)
     finally:
         await db.close()

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from b2bsync.config_alerts import AlertSettings
     from b2bsync.config_stores import StoreEntry
     from b2bsync.destinations.registry import AnySettings
-    from b2bsync.sync.writeback import WritebackRule
+    from b2bsync.sync.loopback.writeback import WritebackRule
 
 __all__ = [
     "CONFIG_ENV",
@@ -377,7 +377,7 @@ def load_settings(
         load_destination_settings,
         read_destination_settings,
     )
-    from b2bsync.sync.writeback import RulesError, parse_rules
+    from b2bsync.sync.loopback.writeback import RulesError, parse_rules
 
     env = os.environ if environ is None else environ
     path = _config_file(config_file, env)

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from b2bsync.bigcommerce.rate_budget import PLAN_BUDGETS, RateBudget, parse_rate_budget
 from b2bsync.config import BigCommerceSettings, ConfigError, expand_env
-from b2bsync.sync.writeback import RulesError, WritebackRule, parse_rules
+from b2bsync.sync.loopback.writeback import RulesError, WritebackRule, parse_rules
 
 __all__ = ["StoreEntry", "StoreSettings", "parse_stores"]
 

@@ -17,7 +17,7 @@ from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry, RetryPolicy
 from b2bsync.destinations import ConfiguredDestination, Route
 from b2bsync.domain.delivery import Delivery, DeliveryResult, Outcome
 from b2bsync.domain.order_type import MetafieldOrderType, OrderType
-from b2bsync.store import Database, LedgerEntry, OrderFilter
+from b2bsync.store import Database, LedgerEntry, LedgerQuery
 from b2bsync.store.schema import metadata
 from b2bsync.sync import CallCounter, SyncContext, SyncSettings
 from tests.sandbox_server import RunningSandbox
@@ -160,7 +160,7 @@ def truth(sandbox: RunningSandbox) -> dict[int, dict[str, Any]]:
 async def ledger(db: Database, store: str) -> dict[int, LedgerEntry]:
     """Every order the ledger has for `store`, by id."""
     async with db.transaction(readonly=True) as tx:
-        page = await tx.ledger.list_orders(OrderFilter(store=store), page_size=100_000)
+        page = await tx.ledger.list_orders(LedgerQuery(store=store), page_size=100_000)
         return await tx.ledger.current(store, [item.order_id for item in page.items])
 
 

@@ -21,7 +21,7 @@ from b2bsync.config_alerts import AlertSettings
 from b2bsync.config_stores import StoreEntry
 from b2bsync.domain.alerts import AlertPolicy, Condition
 from b2bsync.store import Database
-from b2bsync.store.alerts import AlertRepository, DeliveryState
+from b2bsync.store.alerts import DeliveryState
 from b2bsync.store.schema import alert_events
 from b2bsync.sync import SyncContext, run_once
 from b2bsync.sync.alerts import AlertService, ChannelError
@@ -82,7 +82,7 @@ async def evaluate(service: AlertService, database: Database, minutes: float) ->
 
 async def events(database: Database) -> list[tuple[str, str, str]]:
     async with database.transaction(readonly=True) as tx:
-        found = await AlertRepository(tx.connection).events(STORE)
+        found = await tx.alerts.events(STORE)
     return [(e.condition, e.state.value, e.delivery.value) for e in reversed(found)]
 
 
@@ -112,7 +112,7 @@ async def test_fire_hold_repeat_resolve_through_the_database(db: Database) -> No
     ]
     assert notifier.sent[0][2] == f"1 dead letter in store {STORE}"
     async with db.transaction(readonly=True) as tx:
-        assert await AlertRepository(tx.connection).active(STORE) == []
+        assert await tx.alerts.active(STORE) == []
 
 
 async def _three_evaluators(url: str) -> list[Recorder]:
@@ -178,7 +178,7 @@ async def test_a_channel_that_is_down_is_retried_until_it_takes_the_firing(db: D
     await dead_letter(db)
     await evaluate(service, db, 2)
     async with db.transaction(readonly=True) as tx:
-        (event,) = await AlertRepository(tx.connection).events(STORE)
+        (event,) = await tx.alerts.events(STORE)
     assert event.delivery is DeliveryState.PENDING
     assert event.last_error == "channel 2 (json): connection refused"
     assert [url for url, _, _ in notifier.sent] == ["json://up.example/hook"]
@@ -200,7 +200,7 @@ async def test_a_channel_down_for_good_is_given_up_after_the_last_attempt(db: Da
     for minute in (2, 3, 4):
         await evaluate(service, db, minute)
     async with db.transaction(readonly=True) as tx:
-        (event,) = await AlertRepository(tx.connection).events(STORE)
+        (event,) = await tx.alerts.events(STORE)
     assert (event.delivery, event.attempts) == (DeliveryState.FAILED, 2)
 
 

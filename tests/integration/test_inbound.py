@@ -16,7 +16,7 @@ from b2bsync.domain.classification import UnclassifiedPolicy
 from b2bsync.domain.origin import OrderOrigin
 from b2bsync.store import Database
 from b2bsync.sync import SyncSettings, run_once
-from b2bsync.sync.inbound import (
+from b2bsync.sync.loopback.inbound import (
     BadRow,
     Outcome,
     PushKind,
@@ -24,7 +24,7 @@ from b2bsync.sync.inbound import (
     parse_rows,
     push_file,
 )
-from b2bsync.sync.writeback import writeback_history
+from b2bsync.sync.loopback.writeback import writeback_history
 from tests.conftest import quiet_config
 from tests.integration.sync_support import Recorder, ledger, sqlite_db, sync_context
 from tests.sandbox_server import RunningSandbox, run_sandbox

@@ -14,9 +14,8 @@ from b2bsync.domain.delivery import DeliveryKind
 from b2bsync.domain.order_type import OrderType
 from b2bsync.sandbox.discrepancies import BALANCE_SHIFT
 from b2bsync.store import Database
-from b2bsync.store.writebacks import WritebackLog
 from b2bsync.sync import run_once
-from b2bsync.sync.invoices import (
+from b2bsync.sync.loopback.invoices import (
     CHECKOUT_MODULE,
     ActionRefused,
     DiscrepancyKind,
@@ -25,7 +24,7 @@ from b2bsync.sync.invoices import (
     set_order_fields,
     set_payment_status,
 )
-from b2bsync.sync.writeback import writeback_history
+from b2bsync.sync.loopback.writeback import writeback_history
 from tests.conftest import quiet_config
 from tests.integration.sync_support import Recorder, ledger, sqlite_db, sync_context
 from tests.sandbox_server import RunningSandbox, run_sandbox
@@ -192,7 +191,7 @@ async def test_payment_status_checks_allowed_statuses_first(sqlite_db: Database)
             with pytest.raises(ActionRefused, match="checkout"):
                 await set_payment_status(ctx, checkout.id, 4)
             async with sqlite_db.transaction(readonly=True) as tx:
-                recent = await WritebackLog(tx.connection).recent(ctx.store)
+                recent = await tx.writebacks.recent(ctx.store)
             assert [(e.target, e.before, e.after) for e in reversed(recent)] == [
                 (f"b2b.payment.{offline}.processing_status", "1", "3"),
                 (f"b2b.payment.{offline}.processing_status", "3", "4"),

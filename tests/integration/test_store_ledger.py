@@ -17,9 +17,9 @@ from b2bsync.domain.sync_state import SyncState
 from b2bsync.store import (
     Database,
     LedgerError,
+    LedgerQuery,
     ObservedOrder,
     OrderEvent,
-    OrderFilter,
     OutboxState,
     SeenVia,
 )
@@ -299,7 +299,7 @@ async def test_times_in_other_zones_are_stored_as_the_same_instant_in_utc(db: Da
     await write_version(db, make_record(101, date_created=created), later(1))
     async with db.transaction(readonly=True) as tx:
         entry = (await tx.ledger.current(STORE, [101]))[101]
-        page = await tx.ledger.list_orders(OrderFilter(created_from=T0, created_to=later(1)))
+        page = await tx.ledger.list_orders(LedgerQuery(created_from=T0, created_to=later(1)))
     assert entry.date_created == T0
     assert entry.date_created.utcoffset() == timedelta(0)
     assert [item.order_id for item in page.items] == [101]
@@ -336,29 +336,29 @@ async def _seed_list(db: Database) -> None:
 async def test_list_orders_filters_searches_and_pages_newest_first(db: Database) -> None:
     await _seed_list(db)
 
-    async def ids(filters: OrderFilter, page: int = 1, page_size: int = 50) -> list[int]:
+    async def ids(filters: LedgerQuery, page: int = 1, page_size: int = 50) -> list[int]:
         async with db.transaction(readonly=True) as tx:
             result = await tx.ledger.list_orders(filters, page=page, page_size=page_size)
         return [item.order_id for item in result.items]
 
-    assert await ids(OrderFilter()) == [44, 5, 4, 3, 2, 1]
-    assert await ids(OrderFilter(store=STORE)) == [44, 4, 3, 2, 1]
-    assert await ids(OrderFilter(order_type=OrderType.INVOICE_PAYMENT)) == [44, 2]
-    assert await ids(OrderFilter(sync_state=SyncState.DEAD)) == [1]
-    assert await ids(OrderFilter(company_id=8)) == [4, 3]
-    assert await ids(OrderFilter(status_id=11, store=STORE)) == [4, 2, 1]
-    assert await ids(OrderFilter(search="po-alp")) == [5, 3, 1]
-    assert await ids(OrderFilter(search="PO_")) == [4]
-    assert await ids(OrderFilter(search="x%")) == [44]
-    assert await ids(OrderFilter(search="4")) == [4]
-    assert await ids(OrderFilter(search="44")) == [44]
-    window = OrderFilter(created_from=T0 + timedelta(days=1), created_to=T0 + timedelta(days=3))
+    assert await ids(LedgerQuery()) == [44, 5, 4, 3, 2, 1]
+    assert await ids(LedgerQuery(store=STORE)) == [44, 4, 3, 2, 1]
+    assert await ids(LedgerQuery(order_type=OrderType.INVOICE_PAYMENT)) == [44, 2]
+    assert await ids(LedgerQuery(sync_state=SyncState.DEAD)) == [1]
+    assert await ids(LedgerQuery(company_id=8)) == [4, 3]
+    assert await ids(LedgerQuery(status_id=11, store=STORE)) == [4, 2, 1]
+    assert await ids(LedgerQuery(search="po-alp")) == [5, 3, 1]
+    assert await ids(LedgerQuery(search="PO_")) == [4]
+    assert await ids(LedgerQuery(search="x%")) == [44]
+    assert await ids(LedgerQuery(search="4")) == [4]
+    assert await ids(LedgerQuery(search="44")) == [44]
+    window = LedgerQuery(created_from=T0 + timedelta(days=1), created_to=T0 + timedelta(days=3))
     assert await ids(window) == [3, 2]
-    assert await ids(OrderFilter(), page=2, page_size=4) == [2, 1]
+    assert await ids(LedgerQuery(), page=2, page_size=4) == [2, 1]
     async with db.transaction(readonly=True) as tx:
-        page = await tx.ledger.list_orders(OrderFilter(store=STORE), page=1, page_size=2)
+        page = await tx.ledger.list_orders(LedgerQuery(store=STORE), page=1, page_size=2)
         with pytest.raises(ValueError, match="start at 1"):
-            await tx.ledger.list_orders(OrderFilter(), page=0)
+            await tx.ledger.list_orders(LedgerQuery(), page=0)
     assert (page.total, page.pages, len(page.items)) == (5, 3, 2)
     first = page.items[0]
     assert (first.store, first.order_type, first.company_id, first.po_number) == (
@@ -372,8 +372,8 @@ async def test_list_orders_filters_searches_and_pages_newest_first(db: Database)
             STORE, observed(7), Signals(), later(0), next_check_at=later(1), deadline=later(60)
         )
     # An order with no type yet is unclassified to the reader, like a typed unclassified one.
-    assert await ids(OrderFilter(order_type=OrderType.UNCLASSIFIED)) == [7]
-    assert 7 not in await ids(OrderFilter(order_type=OrderType.ONLINE_ORDER))
+    assert await ids(LedgerQuery(order_type=OrderType.UNCLASSIFIED)) == [7]
+    assert 7 not in await ids(LedgerQuery(order_type=OrderType.ONLINE_ORDER))
 
 
 async def test_get_order_gathers_versions_events_and_outbox_rows(db: Database) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from b2bsync.store import Database
 from b2bsync.store.schema import change_feed, webhook_rejects
-from b2bsync.sync.intake import INTAKE_PATH, IntakeSettings, WebhookIntake
+from b2bsync.sync.webhooks.intake import INTAKE_PATH, IntakeSettings, WebhookIntake
 from b2bsync.web import create_app
 from tests.integration.sync_support import migrated
 from tests.integration.webhook_support import INTAKE_SECRET

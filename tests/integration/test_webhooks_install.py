@@ -20,9 +20,7 @@ from typer.testing import CliRunner
 from b2bsync.cli import app
 from b2bsync.store import Database
 from b2bsync.store.schema import change_feed
-from b2bsync.store.webhooks import WebhookRepository
-from b2bsync.sync.intake import INTAKE_PATH, SECRET_HEADER
-from b2bsync.sync.webhooks_install import (
+from b2bsync.sync.webhooks.install import (
     SCOPES,
     SecretFileError,
     install_webhooks,
@@ -31,6 +29,7 @@ from b2bsync.sync.webhooks_install import (
     secret_path,
     uninstall_webhooks,
 )
+from b2bsync.sync.webhooks.intake import INTAKE_PATH, SECRET_HEADER
 from tests.conftest import quiet_config
 from tests.integration.sync_support import any_db, sync_context  # noqa: F401
 from tests.sandbox_server import RunningSandbox, free_port, run_sandbox
@@ -71,11 +70,11 @@ async def test_install_is_idempotent_repairs_and_uninstalls(
             await ctx.client.hooks.update(first.created[0], {"is_active": False})
             repaired = await install_webhooks(ctx.client, any_db, ctx.store, PUBLIC, secret)
             async with any_db.transaction(readonly=True) as tx:
-                installation = await WebhookRepository(tx.connection).installation(ctx.store)
+                installation = await tx.webhooks.installation(ctx.store)
             deleted = await uninstall_webhooks(ctx.client, any_db, ctx.store)
             left = await list_webhooks(ctx.client)
             async with any_db.transaction(readonly=True) as tx:
-                gone = await WebhookRepository(tx.connection).installation(ctx.store)
+                gone = await tx.webhooks.installation(ctx.store)
 
     assert len(first.created) == len(SCOPES)
     assert first.changed

@@ -11,7 +11,7 @@ import pytest
 
 from b2bsync.store import Database
 from b2bsync.store.change_feed import ChangeSource
-from b2bsync.sync.intake import INTAKE_PATH, SECRET_HEADER, IntakeSettings, WebhookIntake
+from b2bsync.sync.webhooks.intake import INTAKE_PATH, SECRET_HEADER, IntakeSettings, WebhookIntake
 from b2bsync.web import create_app
 from tests.integration.sync_support import sqlite_db  # noqa: F401 (fixture)
 from tests.integration.webhook_support import (

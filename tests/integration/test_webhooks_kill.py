@@ -15,8 +15,8 @@ from typing import Any
 import httpx2
 
 from b2bsync.store import Database
-from b2bsync.sync.microbatch import BatchSettings, MicroBatcher, process_feed
-from b2bsync.sync.webhooks_install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.microbatch import BatchSettings, MicroBatcher, process_feed
 from tests.conftest import quiet_config
 from tests.integration.sync_support import Recorder, sqlite_db, sync_context  # noqa: F401
 from tests.integration.webhook_support import (

@@ -9,9 +9,9 @@ import httpx2
 
 from b2bsync.sandbox.config import DelayRange
 from b2bsync.store import Database
-from b2bsync.sync.intake import INTAKE_PATH, IntakeSettings, WebhookIntake
-from b2bsync.sync.microbatch import BatchSettings, MicroBatcher, process_feed
-from b2bsync.sync.webhooks_install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.intake import INTAKE_PATH, IntakeSettings, WebhookIntake
+from b2bsync.sync.webhooks.microbatch import BatchSettings, MicroBatcher, process_feed
 from b2bsync.web import create_app
 from tests.conftest import quiet_config
 from tests.integration.sync_support import (  # noqa: F401

@@ -8,10 +8,10 @@ import asyncio
 from datetime import timedelta
 
 from b2bsync.store import Database
-from b2bsync.sync.intake import IntakeSettings, WebhookIntake
-from b2bsync.sync.microbatch import MicroBatcher
-from b2bsync.sync.watchdog import Watchdog, WatchdogSettings, webhook_health
-from b2bsync.sync.webhooks_install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.install import WebhookSecret, install_webhooks
+from b2bsync.sync.webhooks.intake import IntakeSettings, WebhookIntake
+from b2bsync.sync.webhooks.microbatch import MicroBatcher
+from b2bsync.sync.webhooks.watchdog import Watchdog, WatchdogSettings, webhook_health
 from b2bsync.web import create_app
 from tests.conftest import quiet_config
 from tests.integration.sync_support import Recorder, any_db, sync_context  # noqa: F401

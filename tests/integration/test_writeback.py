@@ -7,7 +7,7 @@ from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.store import Database
 from b2bsync.sync import process_changes, run_once
-from b2bsync.sync.writeback import (
+from b2bsync.sync.loopback.writeback import (
     B2B_EXTRA,
     B2B_PO,
     DEFAULT_RULES,

@@ -10,7 +10,7 @@ import sys
 import uvicorn
 
 from b2bsync.store import Database
-from b2bsync.sync.intake import IntakeSettings, WebhookIntake
+from b2bsync.sync.webhooks.intake import IntakeSettings, WebhookIntake
 from b2bsync.web import create_app
 
 

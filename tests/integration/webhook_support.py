@@ -22,7 +22,7 @@ from b2bsync.domain.delivery import Delivery
 from b2bsync.sandbox.webhooks import sign
 from b2bsync.store import Database
 from b2bsync.store.schema import change_feed, webhook_rejects
-from b2bsync.sync.intake import SECRET_HEADER
+from b2bsync.sync.webhooks.intake import SECRET_HEADER
 from tests.integration.sync_support import Recorder, expected_type
 from tests.sandbox_server import RunningSandbox, free_port
 

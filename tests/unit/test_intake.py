@@ -12,7 +12,12 @@ import yaml
 from b2bsync.sandbox.webhooks import build_payload, sign
 from b2bsync.sandbox.world import WebhookEvent
 from b2bsync.store.change_feed import ChangeSource
-from b2bsync.sync.intake import Callback, MalformedCallback, parse_callback, signature_problem
+from b2bsync.sync.webhooks.intake import (
+    Callback,
+    MalformedCallback,
+    parse_callback,
+    signature_problem,
+)
 
 CALLBACKS = Path("/work/shared/specs/webhook-callbacks")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from b2bsync.sync.quota import QuotaShare
+from b2bsync.sync.webhooks.quota import QuotaShare
 
 ARRIVALS = st.lists(
     st.tuples(st.floats(min_value=0, max_value=5), st.integers(min_value=1, max_value=3)),

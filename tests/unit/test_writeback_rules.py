@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from b2bsync.domain.fingerprint import content_hash
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import B2BInfo, InvoiceLink, InvoiceRole, OrderRecord
-from b2bsync.sync.writeback import (
+from b2bsync.sync.loopback.writeback import (
     B2B_EXTRA,
     B2B_PO,
     V2_NOTES,

@@ -1,10 +1,22 @@
 """The async BigCommerce + B2B Edition client: the one way b2bsync talks to a store.
 
-Public surface: `BigCommerceClient`, the error tree, the response models, the governor
-registry and retry policy. Importing it pulls neither FastAPI nor SQLAlchemy.
+Public surface (pinned by tests/unit/test_bigcommerce_exported_members.py): what is named in
+`__all__` here, and the response models in `b2bsync.bigcommerce.models`. The modules behind them
+(`client`, `http`, `errors`, `governor`, the API modules, pagination, decoding, wire formats)
+are implementation: import from the package, not from them. Importing it pulls neither FastAPI
+nor SQLAlchemy.
+
+- `BigCommerceClient`: V2 orders, V3 metafields and hooks, B2B Edition, one per store.
+- The error tree: `BigCommerceError`, split into `RetriableError` and `FatalError`.
+- Rate limits: the process-wide `GovernorRegistry` of `Governor`s (one per store and API
+  `Family`), their `GovernorSnapshot`s, and the `RateBudget` a store may be capped to.
+- `RetryPolicy`; `ApiHttp`/`ApiResponse` and the pagination strategies for raw requests
+  (`b2bsync api get`); `OrderPage`, the V2 scan's decoded page; `rejection`/`Rejects`, how a
+  malformed record is set aside.
 """
 
 from b2bsync.bigcommerce.client import DEFAULT_API_URL, DEFAULT_B2B_API_URL, BigCommerceClient
+from b2bsync.bigcommerce.decode import Rejects, rejection
 from b2bsync.bigcommerce.errors import (
     BadPayload,
     BadRequest,
@@ -25,14 +37,22 @@ from b2bsync.bigcommerce.governor import (
     GovernorRegistry,
     GovernorSnapshot,
     RequestGate,
+    WindowReading,
     default_registry,
     gated,
 )
+from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce.orders import OrderPage
+from b2bsync.bigcommerce.pagination import b2b_pages, v2_pages, v3_pages
+from b2bsync.bigcommerce.rate_budget import PLAN_BUDGETS, RateBudget, parse_rate_budget
 from b2bsync.bigcommerce.retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_B2B_API_URL",
+    "PLAN_BUDGETS",
+    "ApiHttp",
+    "ApiResponse",
     "BadPayload",
     "BadRequest",
     "BigCommerceClient",
@@ -44,7 +64,10 @@ __all__ = [
     "GovernorRegistry",
     "GovernorSnapshot",
     "NotFound",
+    "OrderPage",
+    "RateBudget",
     "RateLimited",
+    "Rejects",
     "RequestGate",
     "RetriableError",
     "RetryPolicy",
@@ -52,6 +75,12 @@ __all__ = [
     "TransportFailure",
     "Unauthorized",
     "ValidationFailed",
+    "WindowReading",
+    "b2b_pages",
     "default_registry",
     "gated",
+    "parse_rate_budget",
+    "rejection",
+    "v2_pages",
+    "v3_pages",
 ]

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from b2bsync.bigcommerce._envelope import data_list, data_object
-from b2bsync.bigcommerce.decode import Rejects, decode_one, parse
+from b2bsync.bigcommerce.decode import Rejects, decode_each, decode_one, parse
 from b2bsync.bigcommerce.errors import BadPayload
 from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
 from b2bsync.bigcommerce.models.b2b import (
@@ -29,7 +29,7 @@ from b2bsync.bigcommerce.models.b2b import (
     Receipt,
     ReceiptLine,
 )
-from b2bsync.bigcommerce.pagination import b2b_pages, flatten
+from b2bsync.bigcommerce.pagination import anchored_pages, b2b_pages, flatten
 from b2bsync.bigcommerce.wire import format_unix
 from b2bsync.domain.rejects import Rejected, RejectedStream
 
@@ -48,6 +48,28 @@ def b2b_query(filters: Mapping[str, Any] | None) -> dict[str, Any]:
         key: format_unix(value) if isinstance(value, datetime) else value
         for key, value in (filters or {}).items()
     }
+
+
+_B2B_ORDER_KEYS = ("bcOrderId", "orderId", "id")
+"""Where a rejected B2B order record's key is read from, first found wins."""
+
+
+def _bc_order_id(raw: Any) -> int | None:
+    """The BigCommerce order a raw B2B order record names, when it says so plainly."""
+    value = raw.get("bcOrderId") if isinstance(raw, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _objects(body: Any) -> list[Mapping[str, Any]]:
+    """The JSON objects under `data` of a list answer; anything else in the array is skipped."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise BadPayload("expected a list under data in a B2B Edition list answer")
+    return [item for item in data if isinstance(item, dict)]
 
 
 def _id_of(body: Any, *keys: str) -> int:
@@ -133,6 +155,65 @@ class B2BApi:
     ) -> AsyncIterator[B2BOrder]:
         """B2B order records (by default only the last year's; `minModified` etc. in unix)."""
         return self._iterate("/orders", "b2b.orders.list", B2BOrder, filters, page_size)
+
+    async def orders_modified_page(
+        self,
+        anchor: datetime,
+        until: datetime,
+        *,
+        offset: int,
+        limit: int,
+        rejects: Rejects,
+    ) -> tuple[list[B2BOrder], int]:
+        """One page of the order records modified in `[anchor, until]`, oldest first, with
+        their extra fields: the records that decode, and how many objects the API returned (a
+        malformed record goes to `rejects` but still counts, so a full page is not the last)."""
+        params = b2b_query(
+            {
+                "minModified": anchor,
+                "maxModified": until,
+                "sortBy": "updatedAt",
+                "orderBy": "ASC",
+                "showExtra": "true",
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+        response = await self._http.get("/orders", operation="b2b.orders.list", params=params)
+        returned = _objects(response.body)
+        good, bad = decode_each(
+            B2BOrder,
+            returned,
+            RejectedStream.B2B_ORDER,
+            id_fields=_B2B_ORDER_KEYS,
+            order_of=_bc_order_id,
+        )
+        for rejected in bad:
+            rejects(rejected)
+        return good, len(returned)
+
+    def orders_modified_since(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        page_size: int = PAGE_SIZE,
+        rejects: Rejects,
+    ) -> AsyncIterator[list[B2BOrder]]:
+        """Pages of the order records modified in `[since, until]`, oldest first, re-anchored
+        on the newest `updatedAt` read (see `anchored_pages`); a malformed record goes to
+        `rejects` before the page it came with is yielded. A record without `updatedAt` sorts
+        at `since`."""
+
+        async def fetch(anchor: datetime, offset: int) -> tuple[list[B2BOrder], int]:
+            return await self.orders_modified_page(
+                anchor, until, offset=offset, limit=page_size, rejects=rejects
+            )
+
+        def key(order: B2BOrder) -> tuple[int, datetime]:
+            return order.bc_order_id, order.updated_at or since
+
+        return anchored_pages(fetch, key, since, page_size)
 
     async def order(self, bc_order_id: int) -> B2BOrder:
         """The B2B record of a BigCommerce order with the invoice fields (`isInvoiceOrder`,

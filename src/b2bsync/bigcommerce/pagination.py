@@ -7,17 +7,32 @@ given query and returns the parsed answer; the API modules bind it to a path and
 - V2: `page`/`limit`; the end is a `204`, an empty array or a short page.
 - V3: `meta.pagination` (`current_page`/`total_pages`) or cursors (`after=<end_cursor>`).
 - B2B Edition: `offset`/`limit` with `totalCount` under `meta.pagination` or directly in `meta`.
+- Anchored: a listing sorted by modification time ascending, re-requested from the newest time
+  seen (`anchored_pages`), so a record changed during the scan cannot shift an unread one out
+  of view.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from b2bsync.bigcommerce.errors import BadPayload
 from b2bsync.bigcommerce.http import ApiResponse
 
-__all__ = ["Fetch", "b2b_meta", "b2b_pages", "flatten", "v2_pages", "v3_cursor_pages", "v3_pages"]
+__all__ = [
+    "Fetch",
+    "anchored_pages",
+    "b2b_meta",
+    "b2b_pages",
+    "flatten",
+    "v2_pages",
+    "v3_cursor_pages",
+    "v3_pages",
+]
+
+T = TypeVar("T")
 
 Fetch = Callable[[dict[str, Any]], Awaitable[ApiResponse]]
 """Send one GET with these query parameters."""
@@ -156,6 +171,43 @@ async def b2b_pages(
             return
         if len(items) < (_int(pagination.get("limit")) or limit):
             return
+
+
+async def anchored_pages(
+    fetch: Callable[[datetime, int], Awaitable[tuple[list[T], int]]],
+    key: Callable[[T], tuple[int, datetime]],
+    lower: datetime,
+    page_size: int,
+) -> AsyncIterator[list[T]]:
+    """Pages sorted by modification time ascending, each requested from a moving anchor.
+
+    `fetch(anchor, offset)` returns the page's usable records and how many the API returned
+    (a malformed record set aside still counts: a full page is not the last one). The anchor
+    is inclusive, so rows at the anchor second come back and are dropped by id. A full page
+    that is all one second cannot move the anchor; that second goes on by offset.
+    """
+    anchor = lower
+    seen: set[int] = set()
+    offset = 0
+    while True:
+        page, returned = await fetch(anchor, offset)
+        keys = [key(item) for item in page]
+        fresh = [
+            item
+            for item, (ident, moment) in zip(page, keys, strict=True)
+            if not (moment == anchor and ident in seen)
+        ]
+        if fresh:
+            yield fresh
+        if returned < page_size:
+            return
+        last = max((moment for _, moment in keys), default=anchor)
+        if last > anchor:
+            anchor, offset = last, 0
+            seen = {ident for ident, moment in keys if moment == last}
+        else:
+            seen |= {ident for ident, _ in keys}
+            offset += returned
 
 
 async def flatten(pages: AsyncIterator[list[Any]]) -> AsyncIterator[Any]:

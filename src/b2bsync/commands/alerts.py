@@ -22,7 +22,6 @@ from b2bsync.commands.runtime import (
 )
 from b2bsync.config import Settings
 from b2bsync.observability import configure_logging
-from b2bsync.store.alerts import AlertRepository
 from b2bsync.sync.alerts import AlertService
 
 __all__ = ["alerts_app"]
@@ -37,7 +36,7 @@ async def _listing(settings: Settings, store: str | None, limit: int) -> dict[st
     db = await open_database(settings.database_url)
     try:
         async with db.transaction(readonly=True) as tx:
-            repo = AlertRepository(tx.connection)
+            repo = tx.alerts
             events = await repo.events(store, limit=limit)
             active = await repo.active(store)
     finally:

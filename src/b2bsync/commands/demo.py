@@ -43,7 +43,7 @@ from b2bsync.sandbox.config import Plan, SandboxConfig
 from b2bsync.sandbox.seed import build_world
 from b2bsync.store.reports import LedgerCounts, ledger_counts
 from b2bsync.sync import CallCounter, SyncContext, SyncSettings, run_forever
-from b2bsync.sync.webhooks_install import install_webhooks, load_or_create_secret
+from b2bsync.sync.webhooks.install import install_webhooks, load_or_create_secret
 from b2bsync.web import create_app as web_app
 from b2bsync.web.dashboard import Dashboard, single_store
 from b2bsync.web.serving import EmbeddedServer, bind

@@ -16,7 +16,7 @@ from b2bsync.commands.runtime import ConfigOption, JsonOption, fail, load_or_exi
 from b2bsync.config import Settings
 from b2bsync.observability import configure_logging
 from b2bsync.sync.context import SyncContext
-from b2bsync.sync.invoices import (
+from b2bsync.sync.loopback.invoices import (
     ActionRefused,
     DiscrepancyKind,
     create_invoice_from_order,

@@ -22,7 +22,7 @@ from b2bsync.commands.runtime import (
 from b2bsync.config import Settings
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.sync_state import SyncState
-from b2bsync.store import OrderDetail, OrderFilter, OrderSummary, Page
+from b2bsync.store import LedgerQuery, OrderDetail, OrderSummary, Page
 from b2bsync.store.order_json import detail_json, summary_json
 from b2bsync.store.quarantine import QuarantinedRecord
 from b2bsync.store.reports import type_name
@@ -50,7 +50,7 @@ def _store_filter(settings: Settings, store: str | None) -> str | None:
 
 
 async def _list(
-    settings: Settings, filters: OrderFilter, limit: int
+    settings: Settings, filters: LedgerQuery, limit: int
 ) -> tuple[Page[OrderSummary], dict[tuple[str, int], str]]:
     """The page of orders, and the number of every invoice they name by (store, invoice id)."""
     db = await open_database(settings.database_url)
@@ -96,7 +96,7 @@ def list_orders(
     if state == QUARANTINED:
         _list_quarantined(settings, _store_filter(settings, store), limit or _ALL, as_json)
         return
-    filters = OrderFilter(
+    filters = LedgerQuery(
         store=_store_filter(settings, store),
         order_type=order_type,
         sync_state=SyncState(state) if state is not None else None,
@@ -189,7 +189,7 @@ async def _show(settings: Settings, store: str | None, order_id: int) -> list[Or
             if store is not None:
                 found = await tx.ledger.get_order(store, order_id)
                 return [found] if found is not None else []
-            page = await tx.ledger.list_orders(OrderFilter(search=str(order_id)), page_size=100)
+            page = await tx.ledger.list_orders(LedgerQuery(search=str(order_id)), page_size=100)
             stores = sorted({item.store for item in page.items if item.order_id == order_id})
             details = [await tx.ledger.get_order(name, order_id) for name in stores]
             return [detail for detail in details if detail is not None]

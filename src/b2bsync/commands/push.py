@@ -14,13 +14,13 @@ from rich.table import Table
 from b2bsync.commands.runtime import ConfigOption, JsonOption, load_or_exit, out, sync_context
 from b2bsync.config import Settings
 from b2bsync.observability import configure_logging
-from b2bsync.sync.inbound import (
-    InvoiceRow,
-    OrderRow,
+from b2bsync.sync.loopback.inbound import (
+    InvoicePushRow,
+    OrderPushRow,
     Outcome,
     PushKind,
     PushReport,
-    ShipmentRow,
+    ShipmentPushRow,
     push_file,
 )
 
@@ -89,7 +89,7 @@ def _fields(model: type[BaseModel]) -> str:
 @push_app.command(
     "orders",
     help="Create paid orders placed outside the store (by external_order_id, never twice). "
-    f"Row fields (* required): {_fields(OrderRow)}; addresses and lines are objects in JSONL, "
+    f"Row fields (* required): {_fields(OrderPushRow)}; addresses and lines are objects in JSONL, "
     "billing_*/shipping_* columns and one line per row in CSV.",
 )
 def orders(file: FileArgument, config: ConfigOption = None, as_json: JsonOption = False) -> None:
@@ -99,7 +99,7 @@ def orders(file: FileArgument, config: ConfigOption = None, as_json: JsonOption 
 @push_app.command(
     "shipments",
     help="Add shipments with tracking to existing orders (by tracking number, never twice). "
-    f"Row fields (* required): {_fields(ShipmentRow)}.",
+    f"Row fields (* required): {_fields(ShipmentPushRow)}.",
 )
 def shipments(file: FileArgument, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     _run(PushKind.SHIPMENTS, file, config, as_json)
@@ -108,7 +108,7 @@ def shipments(file: FileArgument, config: ConfigOption = None, as_json: JsonOpti
 @push_app.command(
     "invoices",
     help="Create or update B2B Edition invoices by external_id (details merged). "
-    f"Row fields (* required): {_fields(InvoiceRow)}.",
+    f"Row fields (* required): {_fields(InvoicePushRow)}.",
 )
 def invoices(file: FileArgument, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     _run(PushKind.INVOICES, file, config, as_json)

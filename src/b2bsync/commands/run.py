@@ -42,9 +42,9 @@ from b2bsync.commands.worker import ConcurrencyOption, HeartbeatOption, run_work
 from b2bsync.config import Settings
 from b2bsync.observability import configure_logging
 from b2bsync.sync.fleet import Fleet
-from b2bsync.sync.intake import WebhookIntake
 from b2bsync.sync.runner import run_forever
-from b2bsync.sync.webhooks_install import DEFAULT_SECRET_DIR, WebhookSecret, secret_path
+from b2bsync.sync.webhooks.install import DEFAULT_SECRET_DIR, WebhookSecret, secret_path
+from b2bsync.sync.webhooks.intake import WebhookIntake
 from b2bsync.web.access import Access
 from b2bsync.web.dashboard import fleet_dashboard
 from b2bsync.workers import WorkerApp

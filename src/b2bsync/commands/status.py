@@ -13,8 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError, GovernorRegistry
-from b2bsync.bigcommerce.governor import Family
+from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError, Family, GovernorRegistry
 from b2bsync.commands.runtime import (
     ConfigOption,
     JsonOption,
@@ -26,9 +25,7 @@ from b2bsync.commands.runtime import (
 )
 from b2bsync.config import ConfigError, Settings
 from b2bsync.store import OutboxState, display_url
-from b2bsync.store.reports import ledger_counts, watermarks
-from b2bsync.sync.poller import ORDERS_STREAM
-from b2bsync.sync.watchdog import webhook_health
+from b2bsync.sync.status import ReadModel
 
 __all__ = ["status"]
 
@@ -36,20 +33,20 @@ _QUARANTINE_SHOWN = 20
 """Quarantined records listed by `status` (newest first); `--json` carries the same."""
 
 
-async def _rate_budget(settings: Settings) -> dict[str, Any]:
-    """One cheap call (`GET /v2/orders/count`) tells what is left of the store API window."""
+async def _rate_budget(settings: Settings, reads: ReadModel) -> dict[str, Any]:
+    """One cheap call (`GET /v2/orders/count`) tells what is left of the store API window;
+    `reads` reads it from the call's own governors."""
     try:
         store = settings.bigcommerce()
     except ConfigError as error:
         return {"error": str(error)}
-    registry = GovernorRegistry()
     async with httpx2.AsyncClient(timeout=store.timeout_s) as http:
-        client = BigCommerceClient.from_settings(store, http_client=http, governors=registry)
+        client = BigCommerceClient.from_settings(store, http_client=http, governors=reads.governors)
         try:
             await client.orders.count()
         except BigCommerceError as error:
             return {"error": str(error)}
-    for snapshot in registry.snapshots():
+    for snapshot in reads.rate_limits(None):
         if snapshot.family is Family.STORE:
             return {
                 "quota": snapshot.quota,
@@ -64,34 +61,34 @@ async def _rate_budget(settings: Settings) -> dict[str, Any]:
 
 async def _report(settings: Settings, store: str | None, probe: bool) -> dict[str, Any]:
     db = await open_database(settings.database_url)
+    # Its own governors: the probe below reads a fresh window, not this process's other calls.
+    reads = ReadModel(db, GovernorRegistry())
     try:
-        counts = await ledger_counts(db, store)
-        marks = [mark.as_json() for mark in await watermarks(db, store, datetime.now(UTC))]
-        webhooks = (await webhook_health(db, store)).as_dict() if store is not None else None
-        async with db.transaction(readonly=True) as tx:
-            quarantined = await tx.quarantine.records(store, limit=_QUARANTINE_SHOWN)
-            quarantine_counts = await tx.quarantine.counts(store)
+        ledger = await reads.ledger(store, datetime.now(UTC))
+        webhooks = (await reads.webhooks(store)).as_dict() if store is not None else None
+        quarantine = await reads.quarantine(store, _QUARANTINE_SHOWN)
     finally:
         await db.close()
-    orders_mark = next((w for w in marks if w["stream"] == ORDERS_STREAM), None)
-    budget = await _rate_budget(settings) if probe else None
+    figures = ledger.as_json()
+    orders_mark = next(iter(ledger.orders_watermarks), None)
+    budget = await _rate_budget(settings, reads) if probe else None
     return {
         "store": store,
         "database": display_url(settings.database_url),
-        "orders": counts.total,
-        "by_type": counts.by_type,
-        "by_state": counts.by_state,
-        "lag_s": orders_mark["lag_s"] if orders_mark else None,
-        "watermarks": marks,
-        "outbox": counts.outbox,
-        "outbox_depth": counts.outbox_depth,
-        "dead_letters": counts.dead_letters,
+        "orders": figures["orders"],
+        "by_type": figures["by_type"],
+        "by_state": figures["by_state"],
+        "lag_s": orders_mark.lag_s if orders_mark else None,
+        "watermarks": figures["watermarks"],
+        "outbox": figures["outbox"],
+        "outbox_depth": figures["outbox_depth"],
+        "dead_letters": figures["dead_letters"],
         "rate_budget": budget,
         "webhook_quota_share": settings.sync.webhook_quota_share,
         "webhooks": webhooks,
         "quarantine": {
-            "by_stream": {str(k): v for k, v in sorted(quarantine_counts.items())},
-            "newest": [record.as_json(payload_chars=0) for record in quarantined],
+            "by_stream": {str(k): v for k, v in sorted(quarantine.counts.items())},
+            "newest": [record.as_json(payload_chars=0) for record in quarantine.newest],
         },
     }
 

@@ -4,7 +4,6 @@ history with a progress bar; interrupt it and run it again to resume)."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import signal
 from datetime import datetime
@@ -33,20 +32,12 @@ from b2bsync.commands.runtime import (
     load_or_exit,
     out,
     sync_context,
-    sync_settings,
 )
 from b2bsync.config import Settings, parse_since
-from b2bsync.domain.watermark import scan_lower_bound
 from b2bsync.observability import configure_logging
 from b2bsync.store.reports import ledger_counts
-from b2bsync.sync import (
-    SyncContext,
-    deliver_due,
-    poll_store,
-    recheck_pending,
-    run_forever,
-    run_once,
-)
+from b2bsync.sync import ScanScope, SyncContext, run_forever, run_once, scan_scope
+from b2bsync.sync import backfill as backfill_service
 from b2bsync.sync.poller import ORDERS_STREAM
 
 __all__ = ["backfill", "sync"]
@@ -163,13 +154,14 @@ def _print_quarantine(report: dict[str, Any]) -> None:
         )
 
 
-def _install_stop(stop: asyncio.Event, task: asyncio.Task[Any], message: str) -> None:
-    """First Ctrl-C (or SIGTERM) sets `stop`; a second one cancels `task`."""
+def _install_stop(stop: asyncio.Event, task: asyncio.Task[Any] | None, message: str) -> None:
+    """First Ctrl-C (or SIGTERM) sets `stop`; a second one cancels `task` (if any)."""
     loop = asyncio.get_running_loop()
 
     def on_signal() -> None:
         if stop.is_set():
-            task.cancel()
+            if task is not None:
+                task.cancel()
             return
         stop.set()
         err.print(message, highlight=False)
@@ -261,55 +253,41 @@ class _OrderProgress:
         shown = self.done if total is None else min(self.done, total)
         self.progress.update(self.task, description="Orders", completed=shown)
 
-    async def expect(self, ctx: SyncContext, since: datetime) -> tuple[datetime, int]:
-        """Where the live scan will start (the checkpoint's watermark − overlap, or `since` on
-        a new ledger) and how many orders it will read from there (one count call)."""
-        async with ctx.db.transaction(readonly=True) as tx:
-            checkpoint = await tx.checkpoints.get(ctx.store, ORDERS_STREAM)
-        lower = since
-        if checkpoint is not None and checkpoint.watermark is not None:
-            lower = scan_lower_bound(checkpoint.watermark, ctx.settings.overlap)
-        total = (await ctx.client.orders.count({"min_date_modified": lower})).count
-        self.progress.update(self.task, total=total)
-        return lower, total
+    async def expect(self, ctx: SyncContext, since: datetime) -> ScanScope:
+        """Size the bar to the orders the live scan will read (one count call)."""
+        scope = await scan_scope(ctx, since)
+        self.progress.update(self.task, total=scope.total)
+        return scope
 
 
 async def _backfill(settings: Settings, since: datetime, as_json: bool) -> dict[str, Any] | None:
-    engine = dataclasses.replace(sync_settings(settings.sync), start=since)
     counter = _OrderProgress(enabled=not as_json)
     progress = counter.progress
-    async with sync_context(settings, engine=engine, on_page=counter.on_page) as ctx:
-        lower, total = await counter.expect(ctx, since)
-        if lower != since and not as_json:
+    async with sync_context(settings, on_page=counter.on_page) as ctx:
+        scope = await counter.expect(ctx, since)
+        if scope.resumed_from is not None and not as_json:
             err.print(
-                f"Resuming from the checkpoint: orders modified since {lower.isoformat()}.",
+                f"Resuming from the checkpoint: orders modified since "
+                f"{scope.resumed_from.isoformat()}.",
                 highlight=False,
                 soft_wrap=True,
             )
-        poll = asyncio.create_task(poll_store(ctx))
         stop = asyncio.Event()
-        _install_stop(stop, poll, "Stopping: the page in flight is dropped, committed pages stay.")
+        # The first Ctrl-C already cancels the scan, so a second one has nothing more to stop.
+        _install_stop(stop, None, "Stopping: the page in flight is dropped, committed pages stay.")
         with progress:
-            watcher = asyncio.create_task(stop.wait())
-            await asyncio.wait({poll, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            if stop.is_set() and not poll.done():
-                poll.cancel()
-            watcher.cancel()
-            try:
-                summary = await poll
-            except asyncio.CancelledError:
-                return None
-        recheck = await recheck_pending(ctx, ctx.clock())
-        delivery = await deliver_due(ctx, ctx.clock())
+            summary = await backfill_service(ctx, scope, stop=stop, on_scanned=progress.stop)
+        if summary is None:
+            return None
         return {
             "store": ctx.store,
             "since": since.isoformat(),
-            "resumed_from": lower.isoformat() if lower != since else None,
-            "total": total,
-            "seen": summary.orders_read,
-            "new_versions": summary.processed.versions + recheck.processed.versions,
-            "delivered": delivery.delivered,
-            "api_calls": ctx.calls.count,
+            "resumed_from": None if scope.resumed_from is None else scope.resumed_from.isoformat(),
+            "total": scope.total,
+            "seen": summary.poll.orders_read,
+            "new_versions": summary.new_versions,
+            "delivered": summary.delivery.delivered,
+            "api_calls": summary.api_calls,
             **await _totals(ctx),
         }
 

@@ -34,13 +34,8 @@ from b2bsync.config import ConfigError, Settings
 from b2bsync.config_stores import StoreEntry
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database
-from b2bsync.store.webhooks import WebhookRepository
 from b2bsync.sync.context import SyncContext
-from b2bsync.sync.intake import IntakeSettings, WebhookIntake
-from b2bsync.sync.microbatch import BatchSettings, MicroBatcher
-from b2bsync.sync.quota import DEFAULT_SHARE
-from b2bsync.sync.watchdog import Watchdog
-from b2bsync.sync.webhooks_install import (
+from b2bsync.sync.webhooks.install import (
     DEFAULT_SECRET_DIR,
     SecretFileError,
     WebhookSecret,
@@ -51,6 +46,10 @@ from b2bsync.sync.webhooks_install import (
     secret_path,
     uninstall_webhooks,
 )
+from b2bsync.sync.webhooks.intake import IntakeSettings, WebhookIntake
+from b2bsync.sync.webhooks.microbatch import BatchSettings, MicroBatcher
+from b2bsync.sync.webhooks.quota import DEFAULT_SHARE
+from b2bsync.sync.webhooks.watchdog import Watchdog
 from b2bsync.web import create_app
 from b2bsync.web.dashboard import Dashboard, single_store
 from b2bsync.web.inbound import inbound_router
@@ -184,7 +183,7 @@ def list_(
         async with _client_and_db(settings, entry) as (client, db):
             hooks = await list_webhooks(client)
             async with db.transaction(readonly=True) as tx:
-                installation = await WebhookRepository(tx.connection).installation(store)
+                installation = await tx.webhooks.installation(store)
         ours = installation.destination if installation is not None else None
         rows = [
             {

@@ -23,7 +23,7 @@ from b2bsync.commands.runtime import (
 )
 from b2bsync.config import Settings
 from b2bsync.observability import configure_logging
-from b2bsync.sync.writeback import (
+from b2bsync.sync.loopback.writeback import (
     DEFAULT_RULES,
     RulesError,
     WritebackReport,

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from b2bsync.store.alerts import AlertRepository
 from b2bsync.store.change_feed import ChangeFeedRepository
 from b2bsync.store.checkpoints import CheckpointRepository
 from b2bsync.store.errors import UnsupportedDatabaseURL
@@ -25,6 +26,8 @@ from b2bsync.store.ledger import LedgerRepository
 from b2bsync.store.outbox import OutboxRepository
 from b2bsync.store.quarantine import QuarantineRepository
 from b2bsync.store.signals import SignalRepository
+from b2bsync.store.webhooks import WebhookRepository
+from b2bsync.store.writebacks import WritebackLog
 
 DEFAULT_DATABASE_URL = "sqlite:///.b2bsync/b2bsync.db"
 DATABASE_URL_ENV = "B2BSYNC_DATABASE_URL"
@@ -130,6 +133,9 @@ class Transaction:
     checkpoints: CheckpointRepository
     signals: SignalRepository
     quarantine: QuarantineRepository
+    webhooks: WebhookRepository
+    writebacks: WritebackLog
+    alerts: AlertRepository
 
 
 def alembic_config(url: str) -> Config:
@@ -172,6 +178,9 @@ class Database:
                     checkpoints=CheckpointRepository(conn),
                     signals=SignalRepository(conn),
                     quarantine=QuarantineRepository(conn),
+                    webhooks=WebhookRepository(conn),
+                    writebacks=WritebackLog(conn),
+                    alerts=AlertRepository(conn),
                 )
 
     async def upgrade(self, revision: str = "head") -> None:

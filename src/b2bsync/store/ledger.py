@@ -229,7 +229,7 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
-class OrderFilter:
+class LedgerQuery:
     """Filters of the order list; None means "any"."""
 
     store: str | None = None
@@ -745,7 +745,7 @@ class LedgerRepository:
         )
 
     async def list_orders(
-        self, filters: OrderFilter = OrderFilter(), *, page: int = 1, page_size: int = 50
+        self, filters: LedgerQuery = LedgerQuery(), *, page: int = 1, page_size: int = 50
     ) -> Page[OrderSummary]:
         """One page of orders matching `filters`, newest first."""
         if page < 1 or page_size < 1:

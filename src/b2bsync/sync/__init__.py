@@ -2,9 +2,12 @@
 versioning, re-checks of pending orders, and delivery through the outbox.
 
 The services are plain async functions over a `SyncContext`, so a scheduler or a task queue
-can run them as well as `run_once`/`run_forever`.
+can run them as well as `run_once`/`run_forever`. The engine's modules sit here; the webhook
+path is `sync.webhooks` and the loop back into the store (write-back, invoices, ERP push)
+`sync.loopback`.
 """
 
+from b2bsync.sync.backfill import BackfillSummary, ScanScope, backfill, scan_scope
 from b2bsync.sync.calls import CallCounter
 from b2bsync.sync.context import DEFAULT_RETRY, SyncContext, SyncSettings
 from b2bsync.sync.delivery import (
@@ -23,6 +26,7 @@ from b2bsync.sync.runner import RunSummary, run_forever, run_once
 
 __all__ = [
     "DEFAULT_RETRY",
+    "BackfillSummary",
     "CallCounter",
     "DeliverySummary",
     "PollSummary",
@@ -31,8 +35,10 @@ __all__ = [
     "RecheckSummary",
     "ReplayReport",
     "RunSummary",
+    "ScanScope",
     "SyncContext",
     "SyncSettings",
+    "backfill",
     "deliver_due",
     "poll_store",
     "process_changes",
@@ -44,5 +50,6 @@ __all__ = [
     "retry_quarantined",
     "run_forever",
     "run_once",
+    "scan_scope",
     "skip_dead",
 ]

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from b2bsync.config_alerts import AlertSettings, channel_label
 from b2bsync.domain.alerts import AlertState, evaluate, next_standing
-from b2bsync.store.alerts import AlertEvent, AlertRepository, DeliveryState, read_health
+from b2bsync.store.alerts import AlertEvent, DeliveryState, read_health
 from b2bsync.store.database import Database
 
 __all__ = [
@@ -142,7 +142,7 @@ class AlertService:
         firing of `store` that a channel still lacks."""
         recorded: list[AlertEvent] = []
         async with db.transaction() as tx:
-            repo = AlertRepository(tx.connection)
+            repo = tx.alerts
             health = await read_health(
                 tx.connection,
                 store,
@@ -192,9 +192,7 @@ class AlertService:
         """Send the firings of `store` still waiting for a channel; how many every channel now
         has, and the channels that failed."""
         async with db.transaction() as tx:
-            events = await AlertRepository(tx.connection).claim_pending(
-                store, list(self.alerts), now, self.lease
-            )
+            events = await tx.alerts.claim_pending(store, list(self.alerts), now, self.lease)
         sent = 0
         failed: list[ChannelResult] = []
         for event in events:
@@ -207,7 +205,7 @@ class AlertService:
             }
             errors = [f"{r.channel}: {r.error}" for r in results if not r.ok]
             async with db.transaction() as tx:
-                state = await AlertRepository(tx.connection).finish(
+                state = await tx.alerts.finish(
                     event.id,
                     sorted(took),
                     "; ".join(errors) or None,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from b2bsync.bigcommerce.client import BigCommerceClient
+from b2bsync.bigcommerce import BigCommerceClient
 from b2bsync.destinations.registry import ConfiguredDestination
 from b2bsync.domain.classification import UnclassifiedPolicy
 from b2bsync.domain.retry_schedule import RetrySchedule
@@ -18,7 +18,7 @@ from b2bsync.sync.calls import CallCounter
 
 if TYPE_CHECKING:
     from b2bsync.sync.alerts import AlertService
-    from b2bsync.sync.writeback import WritebackRule
+    from b2bsync.sync.loopback.writeback import WritebackRule
 
 __all__ = ["DEFAULT_RETRY", "SyncContext", "SyncSettings", "utc_now"]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from b2bsync.bigcommerce.decode import rejection
-from b2bsync.bigcommerce.models.orders import Order
+from b2bsync.bigcommerce import rejection
+from b2bsync.bigcommerce.models import Order
 from b2bsync.domain.origin import OrderOrigin
 from b2bsync.domain.records import OrderRecord
 from b2bsync.domain.rejects import Rejected, RejectedStream
@@ -22,7 +22,6 @@ from b2bsync.domain.sync_state import SyncState
 from b2bsync.store.database import Transaction
 from b2bsync.store.events import OrderEvent
 from b2bsync.store.ledger import PageWrites, SeenVia, version_values
-from b2bsync.store.writebacks import WritebackLog
 from b2bsync.sync import decide
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.decide import (
@@ -378,7 +377,7 @@ async def _with_push_log(
     `external_source` (the default source already says so); no query when no order names
     another source."""
     named = [d.order_id for d in drafts if d.origin is OrderOrigin.EXTERNAL]
-    pushed = await WritebackLog(tx.connection).pushed(ctx.store, named) if named else set()
+    pushed = await tx.writebacks.pushed(ctx.store, named) if named else set()
     return [
         d.model_copy(update={"origin": OrderOrigin.ERP_PUSH}) if d.order_id in pushed else d
         for d in drafts

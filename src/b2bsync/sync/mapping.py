@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from b2bsync.bigcommerce.models import Address as WireAddress
+from b2bsync.bigcommerce.models import Metafield, Order, OrderProduct
 from b2bsync.bigcommerce.models.b2b import B2BOrder, Company, Invoice, Payment
-from b2bsync.bigcommerce.models.metafields import Metafield
-from b2bsync.bigcommerce.models.orders import Address as WireAddress
-from b2bsync.bigcommerce.models.orders import Order, OrderProduct
 from b2bsync.domain.classification import Signals
 from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY, OrderType
 from b2bsync.domain.origin import origin_of

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from b2bsync.bigcommerce.orders import OrderPage
+from b2bsync.bigcommerce import OrderPage
 from b2bsync.domain.watermark import ScanCursor, scan_lower_bound
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.engine import ProcessSummary, process_changes, process_page

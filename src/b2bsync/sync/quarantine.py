@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from b2bsync.bigcommerce.errors import BadPayload, NotFound
+from b2bsync.bigcommerce import BadPayload, NotFound
 from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY
 from b2bsync.domain.rejects import Rejected, RejectedStream
 from b2bsync.store.database import Transaction

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import structlog
 
-from b2bsync.bigcommerce.errors import BigCommerceError, NotFound
+from b2bsync.bigcommerce import BigCommerceError, NotFound
 from b2bsync.domain.classification import classify
 from b2bsync.store.ledger import ObservedOrder
 from b2bsync.store.signals import B2BOrderSignal

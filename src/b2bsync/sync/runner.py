@@ -9,14 +9,13 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from b2bsync.bigcommerce.errors import BigCommerceError
-from b2bsync.bigcommerce.governor import Governor
+from b2bsync.bigcommerce import BigCommerceError, Governor
 from b2bsync.sync.alerts import AlertRound
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.delivery import DeliverySummary, deliver_due
+from b2bsync.sync.loopback.writeback import WritebackReport, run_writebacks
 from b2bsync.sync.poller import ORDERS_STREAM, PollSummary, poll_store
 from b2bsync.sync.rechecks import RecheckSummary, recheck_pending
-from b2bsync.sync.writeback import WritebackReport, run_writebacks
 
 __all__ = ["RunSummary", "run_forever", "run_once"]
 

@@ -6,7 +6,8 @@ into the local caches, each with its own checkpoint. Each returns the orders who
   start (a metafield changed behind the cursor is newer than that and read next time).
 - `b2b_orders`, `companies`: sorted by `updatedAt` ascending from a moving `minModified` anchor,
   always at offset 0 (like the V2 scan), because a record updated during the scan jumps to the
-  end and would shift an unread one into an already-read offset.
+  end and would shift an unread one into an already-read offset (the client's
+  `b2b.orders_modified_since` pages B2B orders this way).
 - `invoices`, `payments`: no date filter exists; read newest first (`sortBy=updatedAt`,
   `orderBy=DESC`) until older than the lower bound. A change during the scan moves a row to the
   front, which only repeats rows, never skips one. The watermark is the scan's start.
@@ -14,15 +15,12 @@ into the local caches, each with its own checkpoint. Each returns the orders who
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from b2bsync.bigcommerce.b2b import b2b_query
-from b2bsync.bigcommerce.decode import decode_each
-from b2bsync.bigcommerce.errors import BadPayload
-from b2bsync.bigcommerce.models.b2b import B2BOrder, Company, Invoice, Payment
+from b2bsync.bigcommerce.models.b2b import Company, Invoice, Payment
 from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY
 from b2bsync.domain.rejects import Rejected, RejectedStream
 from b2bsync.domain.watermark import scan_lower_bound
@@ -40,7 +38,6 @@ from b2bsync.sync.mapping import (
 __all__ = [
     "STREAMS",
     "StreamResult",
-    "anchored_pages",
     "run_streams",
     "scan_b2b_orders",
     "scan_companies",
@@ -152,103 +149,18 @@ async def scan_metafields(ctx: SyncContext, now: datetime) -> StreamResult:
     return StreamResult(stream, read + rejected, frozenset(changed), rejected)
 
 
-async def anchored_pages(
-    fetch: Callable[[datetime, int], Awaitable[tuple[list[T], int]]],
-    key: Callable[[T], tuple[int, datetime]],
-    lower: datetime,
-    page_size: int,
-) -> AsyncIterator[list[T]]:
-    """Pages sorted by modification time ascending, each requested from a moving anchor.
-
-    `fetch(anchor, offset)` returns the page's usable records and how many the API returned
-    (a malformed record set aside still counts: a full page is not the last one). The anchor
-    is inclusive, so rows at the anchor second come back and are dropped by id. A full page
-    that is all one second cannot move the anchor; that second goes on by offset.
-    """
-    anchor = lower
-    seen: set[int] = set()
-    offset = 0
-    while True:
-        page, returned = await fetch(anchor, offset)
-        keys = [key(item) for item in page]
-        fresh = [
-            item
-            for item, (ident, moment) in zip(page, keys, strict=True)
-            if not (moment == anchor and ident in seen)
-        ]
-        if fresh:
-            yield fresh
-        if returned < page_size:
-            return
-        last = max((moment for _, moment in keys), default=anchor)
-        if last > anchor:
-            anchor, offset = last, 0
-            seen = {ident for ident, moment in keys if moment == last}
-        else:
-            seen |= {ident for ident, _ in keys}
-            offset += returned
-
-
-_B2B_ORDER_KEYS = ("bcOrderId", "orderId", "id")
-
-
-def _bc_order_id(raw: Any) -> int | None:
-    """The BigCommerce order a raw B2B order record names, when it says so plainly."""
-    value = raw.get("bcOrderId") if isinstance(raw, dict) else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
-def _data(body: Any) -> list[Mapping[str, Any]]:
-    data = body.get("data") if isinstance(body, dict) else None
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise BadPayload("expected a list under data in a B2B Edition list answer")
-    return [item for item in data if isinstance(item, dict)]
-
-
 async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache every B2B Edition order record updated since the checkpoint."""
     stream = "b2b_orders"
     lower = await _lower_bound(ctx, stream, now)
-    size = ctx.settings.b2b_page_size
-
-    async def fetch(anchor: datetime, offset: int) -> tuple[list[B2BOrder], int]:
-        params = b2b_query(
-            {
-                "minModified": anchor,
-                "maxModified": now,
-                "sortBy": "updatedAt",
-                "orderBy": "ASC",
-                "showExtra": "true",
-                "limit": size,
-                "offset": offset,
-            }
-        )
-        response = await ctx.client.b2b_http.get(
-            "/orders", operation="b2b.orders.list", params=params
-        )
-        returned = _data(response.body)
-        good, bad = decode_each(
-            B2BOrder,
-            returned,
-            RejectedStream.B2B_ORDER,
-            id_fields=_B2B_ORDER_KEYS,
-            order_of=_bc_order_id,
-        )
-        rejects.extend(bad)
-        return good, len(returned)
-
-    def key(order: B2BOrder) -> tuple[int, datetime]:
-        return order.bc_order_id, order.updated_at or lower
-
     changed: set[int] = set()
     rejects: list[Rejected] = []
     read = 0
     rejected = 0
-    async for page in anchored_pages(fetch, key, lower, size):
+    pages = ctx.client.b2b.orders_modified_since(
+        lower, now, page_size=ctx.settings.b2b_page_size, rejects=rejects.append
+    )
+    async for page in pages:
         read += len(page)
         async with ctx.db.transaction() as tx:
             changed |= await tx.signals.put_b2b_orders(
@@ -256,7 +168,8 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
             )
             clean = [str(order.bc_order_id) for order in page]
             await _settle(tx, ctx, RejectedStream.B2B_ORDER, rejects, clean, now)
-            await tx.checkpoints.advance(ctx.store, stream, [key(order)[1] for order in page], now)
+            stamps = [order.updated_at or lower for order in page]
+            await tx.checkpoints.advance(ctx.store, stream, stamps, now)
         rejected += len(rejects)
         rejects.clear()
     if rejects:

@@ -1,6 +1,6 @@
 """The dashboard's actions, through the services the CLI uses: Retry and bulk retry are
 `b2bsync replay` (`sync.replay_now`), Skip is `b2bsync replay --skip` (`sync.skip_dead`), the
-reconciliation report is `b2bsync invoices reconcile` (`sync.invoices.reconcile`)."""
+reconciliation report is `b2bsync invoices reconcile` (`sync.loopback.invoices.reconcile`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 from b2bsync import B2BSyncError
-from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce import BigCommerceError
 from b2bsync.sync import replay_now, skip_dead
 from b2bsync.sync.context import SyncContext
-from b2bsync.sync.invoices import reconcile
+from b2bsync.sync.loopback.invoices import reconcile
 from b2bsync.web.dashboard import Dashboard
 
 __all__ = ["ActionError", "act_on_dead_letters", "reconciliation"]

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from b2bsync.bigcommerce.governor import GovernorRegistry, default_registry
+from b2bsync.bigcommerce import GovernorRegistry, default_registry
 from b2bsync.config import Settings
 from b2bsync.store import Database
 from b2bsync.sync.context import SyncContext

@@ -18,7 +18,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import SecretStr
 
 from b2bsync.sync.context import SyncContext
-from b2bsync.sync.inbound import PushKind, parse_rows, push_invoices, push_orders, push_shipments
+from b2bsync.sync.loopback.inbound import (
+    PushKind,
+    parse_rows,
+    push_invoices,
+    push_orders,
+    push_shipments,
+)
 
 __all__ = ["MAX_PUSH_BYTES", "PUSH_PATH", "inbound_router"]
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.sync_state import SyncState
-from b2bsync.store import OrderFilter
+from b2bsync.store import LedgerQuery
 
 __all__ = ["FILTER_NAMES", "OrderQuery", "order_query", "positive_int"]
 
@@ -21,7 +21,7 @@ MAX_PAGE_SIZE = 500
 
 @dataclass(frozen=True, slots=True)
 class OrderQuery:
-    filters: OrderFilter
+    filters: LedgerQuery
     page: int
     page_size: int
     values: dict[str, str]
@@ -41,7 +41,7 @@ def _day(text: str) -> datetime:
 
 
 def order_query(params: Mapping[str, str], default_store: str | None) -> OrderQuery:
-    """The `OrderFilter`, page and page size the parameters ask for, and what was wrong."""
+    """The `LedgerQuery`, page and page size the parameters ask for, and what was wrong."""
     values = {name: params[name].strip() for name in FILTER_NAMES if params.get(name, "").strip()}
     problems: list[str] = []
     fields: dict[str, object] = {"store": values.get("store", default_store)}
@@ -62,7 +62,7 @@ def order_query(params: Mapping[str, str], default_store: str | None) -> OrderQu
     if "search" in values:
         fields["search"] = values["search"]
     return OrderQuery(
-        filters=OrderFilter(**fields),  # type: ignore[arg-type]
+        filters=LedgerQuery(**fields),  # type: ignore[arg-type]
         page=positive_int(params.get("page"), 1),
         page_size=positive_int(params.get("page_size"), 50, MAX_PAGE_SIZE),
         values=values,

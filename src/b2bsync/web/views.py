@@ -1,6 +1,6 @@
 """The dashboard's data, as JSON-ready dicts: `/api/...` answers them as they are and the pages
-render them, so both always show the same thing. Every figure comes from the queries the CLI
-uses (`store.reports`, the ledger and outbox repositories, the watchdog's webhook health)."""
+render them, so both always show the same thing. Every figure comes from the read model the CLI
+uses too (`sync.status.ReadModel`: ledger, outbox, caches, webhook health, rate governors)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from b2bsync.bigcommerce.governor import Family, GovernorSnapshot
+from b2bsync.bigcommerce import Family, GovernorSnapshot
 from b2bsync.config import ConfigError
 from b2bsync.config_alerts import AlertSettings
 from b2bsync.config_stores import StoreEntry
-from b2bsync.store import OrderFilter, display_url
-from b2bsync.store.alerts import AlertRepository
+from b2bsync.store import InvoiceRow, LedgerQuery, OutboxRow, PaymentRow, display_url
 from b2bsync.store.order_json import detail_json, summary_json
-from b2bsync.store.outbox import OutboxRow
-from b2bsync.store.reports import days_back, ledger_counts, orders_per_day, watermarks
-from b2bsync.store.signals import InvoiceRow, PaymentRow
-from b2bsync.store.writebacks import WritebackLog
-from b2bsync.sync.poller import ORDERS_STREAM
-from b2bsync.sync.quota import DEFAULT_SHARE
-from b2bsync.sync.watchdog import webhook_health
-from b2bsync.sync.writeback import WritebackRule
+from b2bsync.store.reports import days_back
+from b2bsync.sync.loopback.writeback import WritebackRule
+from b2bsync.sync.status import ReadModel
+from b2bsync.sync.webhooks.quota import DEFAULT_SHARE
 from b2bsync.web.chart import amounts_by_day, daily_chart, main_currency, orders_by_day
 from b2bsync.web.dashboard import Dashboard
 from b2bsync.web.masking import masked
@@ -56,6 +51,10 @@ def _money(value: Decimal) -> str:
     return format(cents if cents == value else value, "f")
 
 
+def _reads(dashboard: Dashboard) -> ReadModel:
+    return ReadModel(dashboard.db, dashboard.governors)
+
+
 def chosen_store(dashboard: Dashboard, store: str | None) -> str | None:
     """The store a page shows: the one asked for, every store for `store=` (empty), else the
     dashboard's own store."""
@@ -66,8 +65,7 @@ def chosen_store(dashboard: Dashboard, store: str | None) -> str | None:
 
 async def known_stores(dashboard: Dashboard) -> list[str]:
     """Stores the ledger has synced (they have a watermark), the configured one first."""
-    marks = await watermarks(dashboard.db, None, datetime.now(UTC))
-    found = sorted({mark.store for mark in marks})
+    found = await _reads(dashboard).stores(datetime.now(UTC))
     if dashboard.store is not None and dashboard.store not in found:
         found.insert(0, dashboard.store)
     return found
@@ -96,37 +94,37 @@ def _rate_budget(dashboard: Dashboard, store: str | None) -> list[dict[str, Any]
             "cap": None if snapshot.budget is None else str(snapshot.budget),
             "webhook_share": _webhook_share(dashboard, snapshot),
         }
-        for snapshot in dashboard.governors.snapshots()
-        if store is None or snapshot.store_hash == store
+        for snapshot in _reads(dashboard).rate_limits(store)
     ]
 
 
 async def overview(dashboard: Dashboard, store: str | None, now: datetime) -> dict[str, Any]:
     """Counts, lag, last poll and webhook, rate budget, outbox and the orders-per-day chart."""
-    counts = await ledger_counts(dashboard.db, store)
-    marks = await watermarks(dashboard.db, store, now)
-    orders_marks = [mark for mark in marks if mark.stream == ORDERS_STREAM]
+    reads = _reads(dashboard)
+    ledger = await reads.ledger(store, now)
+    orders_marks = ledger.orders_watermarks
     lags = [mark.lag_s for mark in orders_marks if mark.lag_s is not None]
     polled = [mark.updated_at for mark in orders_marks]
-    stores = [store] if store is not None else sorted({mark.store for mark in marks})
-    webhooks = [(await webhook_health(dashboard.db, name)).as_dict() for name in stores]
+    stores = [store] if store is not None else sorted({mark.store for mark in ledger.watermarks})
+    webhooks = [(await reads.webhooks(name)).as_dict() for name in stores]
     received = [hook["last_webhook_at"] for hook in webhooks if hook["last_webhook_at"]]
     first_day = days_back(now, CHART_DAYS)
-    daily = await orders_per_day(dashboard.db, store, first_day)
+    daily = await reads.orders_per_day(store, first_day)
     currency = main_currency(daily)
+    figures = ledger.as_json()
     return {
         "store": store,
         "now": now.isoformat(),
-        "orders": counts.total,
-        "by_type": counts.by_type,
-        "by_state": counts.by_state,
+        "orders": figures["orders"],
+        "by_type": figures["by_type"],
+        "by_state": figures["by_state"],
         "lag_s": max(lags) if lags else None,
         "last_poll_at": _iso(max(polled)) if polled else None,
         "last_webhook_at": max(received) if received else None,
-        "watermarks": [mark.as_json() for mark in marks],
-        "outbox": counts.outbox,
-        "outbox_depth": counts.outbox_depth,
-        "dead_letters": counts.dead_letters,
+        "watermarks": figures["watermarks"],
+        "outbox": figures["outbox"],
+        "outbox_depth": figures["outbox_depth"],
+        "dead_letters": figures["dead_letters"],
         "rate_budget": _rate_budget(dashboard, store),
         "webhooks": webhooks,
         "per_day": [
@@ -158,30 +156,20 @@ OVERVIEW_ALERTS = 5
 
 async def alerts(dashboard: Dashboard, store: str | None, limit: int = 100) -> dict[str, Any]:
     """The conditions firing now and the newest firings (of `store`, or every store)."""
-    async with dashboard.db.transaction(readonly=True) as tx:
-        repo = AlertRepository(tx.connection)
-        active = await repo.active(store)
-        events = await repo.events(store, limit=limit)
+    found = await _reads(dashboard).alerts(store, limit)
     return {
         "store": store,
-        "active": active,
-        "events": [event.as_json() for event in events],
+        "active": found.active,
+        "events": [event.as_json() for event in found.events],
     }
 
 
 async def order_list(
-    dashboard: Dashboard, filters: OrderFilter, page: int, page_size: int
+    dashboard: Dashboard, filters: LedgerQuery, page: int, page_size: int
 ) -> dict[str, Any]:
     """One page of the order list, newest first."""
-    async with dashboard.db.transaction(readonly=True) as tx:
-        found = await tx.ledger.list_orders(filters, page=page, page_size=page_size)
-        names: dict[tuple[str, int], str] = {}
-        for store in {item.store for item in found.items}:
-            ids = {i.company_id for i in found.items if i.store == store and i.company_id}
-            names |= {
-                (store, company_id): name
-                for company_id, name in (await tx.signals.company_names(store, ids)).items()
-            }
+    listed = await _reads(dashboard).orders(filters, page, page_size)
+    found, names = listed.page, listed.company_names
     return {
         "items": [
             summary_json(item) | {"company_name": names.get((item.store, item.company_id or 0), "")}
@@ -244,13 +232,10 @@ def _delivery_json(row: OutboxRow, attempts: list[dict[str, Any]]) -> dict[str, 
 async def order_page(dashboard: Dashboard, store: str, order_id: int) -> dict[str, Any] | None:
     """One order: `orders show --json`, plus its signals and when they arrived, each
     delivery's attempts, its write-backs and the invoices and payment it is about."""
-    async with dashboard.db.transaction(readonly=True) as tx:
-        detail = await tx.ledger.get_order(store, order_id)
-        if detail is None:
-            return None
-        attempts = {row.id: await tx.outbox.attempts(row.id) for row in detail.outbox}
-        writes = await WritebackLog(tx.connection).for_order(store, order_id)
-        bundle = (await tx.signals.bundles(store, [order_id]))[order_id]
+    found = await _reads(dashboard).order(store, order_id)
+    if found is None:
+        return None
+    detail, attempts, writes, bundle = found.detail, found.attempts, found.writebacks, found.signals
     shown = detail_json(detail)
     entry = detail.entry
     shown["signals"] = [
@@ -296,12 +281,8 @@ async def invoice_list(
 ) -> dict[str, Any]:
     """One page of the store's invoices (open balances, by number) and, paged on its own, one
     of its payments (what each paid on which invoice), from the caches the sync keeps."""
-    async with dashboard.db.transaction(readonly=True) as tx:
-        invoices = await tx.signals.list_invoices(store, page=page, page_size=50)
-        payments = await tx.signals.list_payments(store, page=payments_page, page_size=50)
-        names = await tx.signals.company_names(
-            store, {i.company_id for i in invoices.items if i.company_id}
-        )
+    found = await _reads(dashboard).invoices(store, page, payments_page, page_size=50)
+    invoices, payments, names = found.invoices, found.payments, found.company_names
     return {
         "store": store,
         "page": page,
@@ -325,14 +306,13 @@ _PAYLOAD_PREVIEW = 400
 async def failures(dashboard: Dashboard, store: str | None, limit: int = 200) -> dict[str, Any]:
     """Dead letters (oldest first), destinations whose deliveries fail, and the malformed
     records in quarantine (most recently seen first)."""
-    async with dashboard.db.transaction(readonly=True) as tx:
-        dead = await tx.outbox.dead_letters(store=store, limit=limit)
-        failing = await tx.outbox.failing_destinations(store)
-        quarantined = await tx.quarantine.records(store, limit=limit)
-        quarantine_total = sum((await tx.quarantine.counts(store)).values())
+    found = await _reads(dashboard).failures(store, limit)
+    dead, failing = found.dead_letters, found.failing
     return {
-        "quarantine_total": quarantine_total,
-        "quarantined": [record.as_json(payload_chars=_PAYLOAD_PREVIEW) for record in quarantined],
+        "quarantine_total": found.quarantine.total,
+        "quarantined": [
+            record.as_json(payload_chars=_PAYLOAD_PREVIEW) for record in found.quarantine.newest
+        ],
         "store": store,
         "dead_letters": [
             {

@@ -25,10 +25,9 @@ from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 
-from b2bsync.bigcommerce.errors import BigCommerceError
-from b2bsync.bigcommerce.governor import GovernorRegistry
+from b2bsync.bigcommerce import BigCommerceError, GovernorRegistry
 from b2bsync.sync.fleet import Fleet
-from b2bsync.sync.microbatch import BatchSettings, poll_round
+from b2bsync.sync.webhooks.microbatch import BatchSettings, poll_round
 from b2bsync.workers.budget import handed_over
 from b2bsync.workers.schedule import cron_for_interval
 

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from b2bsync.bigcommerce.governor import GovernorRegistry, WindowReading
+from b2bsync.bigcommerce import GovernorRegistry, WindowReading
 from b2bsync.sync.context import SyncContext
 
 __all__ = ["BUDGET_STREAM", "handed_over"]

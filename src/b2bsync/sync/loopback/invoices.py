@@ -27,11 +27,11 @@ from typing import Any
 import structlog
 
 from b2bsync import B2BSyncError
-from b2bsync.bigcommerce.errors import NotFound
+from b2bsync.bigcommerce import NotFound
 from b2bsync.bigcommerce.models.b2b import Invoice, InvoiceCreated, Payment
 from b2bsync.domain.order_type import OrderType
-from b2bsync.store import OrderFilter, OrderSummary
-from b2bsync.store.writebacks import WritebackEntry, WritebackLog
+from b2bsync.store import LedgerQuery, OrderSummary
+from b2bsync.store.writebacks import WritebackEntry
 from b2bsync.sync.context import SyncContext
 
 __all__ = [
@@ -138,7 +138,7 @@ def _money(value: Decimal) -> str:
 async def _ledger_orders(ctx: SyncContext) -> list[OrderSummary]:
     async with ctx.db.transaction(readonly=True) as tx:
         page = await tx.ledger.list_orders(
-            OrderFilter(store=ctx.store, include_archived=False), page_size=1_000_000
+            LedgerQuery(store=ctx.store, include_archived=False), page_size=1_000_000
         )
     return list(page.items)
 
@@ -253,7 +253,7 @@ async def reconcile(
 
 async def _log(ctx: SyncContext, entries: Sequence[WritebackEntry]) -> None:
     async with ctx.db.transaction() as tx:
-        await WritebackLog(tx.connection).append(entries)
+        await tx.writebacks.append(entries)
 
 
 async def create_invoice_from_order(ctx: SyncContext, order_id: int) -> InvoiceCreated:

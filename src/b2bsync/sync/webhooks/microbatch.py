@@ -23,16 +23,15 @@ from typing import Any
 
 import structlog
 
-from b2bsync.bigcommerce.errors import BigCommerceError
-from b2bsync.bigcommerce.governor import Family, gated
+from b2bsync.bigcommerce import BigCommerceError, Family, gated
 from b2bsync.store.change_feed import ChangeItem, ChangeSource
 from b2bsync.sync.context import SyncContext
 from b2bsync.sync.delivery import DeliverySummary, deliver_due
 from b2bsync.sync.engine import ProcessSummary, process_changes
 from b2bsync.sync.poller import ARCHIVED_STREAM, ORDERS_STREAM, scan_orders
-from b2bsync.sync.quota import B2B_QUOTA, DEFAULT_SHARE, QuotaShare
 from b2bsync.sync.runner import RunSummary, run_once
 from b2bsync.sync.streams import scan_metafields
+from b2bsync.sync.webhooks.quota import B2B_QUOTA, DEFAULT_SHARE, QuotaShare
 
 __all__ = ["BatchSettings", "BatchSummary", "MicroBatcher", "poll_round", "process_feed"]
 
@@ -54,7 +53,7 @@ class BatchSettings:
     lease: timedelta = timedelta(seconds=60)
     """How long claimed rows stay ours; after a crash they are claimable again when it ends."""
     quota_share: float = DEFAULT_SHARE
-    """The share of the store API quota batches and polls keep within (see `sync.quota`)."""
+    """The share of the store API quota batches and polls keep within (see `quota`)."""
 
     def __post_init__(self) -> None:
         if self.window_s < 0 or self.min_interval_s < 0:
@@ -148,7 +147,7 @@ class MicroBatcher:
     `poll_interval` is read at each start: the watchdog shortens it while webhooks are
     unhealthy. Everything keeps within `settings.quota_share` of the store API quota (`quota`):
     a batch waits until the share allows its expected cost, so a busy store gets fewer, fuller
-    batches, and each request of a poll waits for its part of the share (`sync.quota`), so a
+    batches, and each request of a poll waits for its part of the share (`quota`), so a
     poll of tens of pages neither bursts through the share nor holds the batches up.
 
     A batch and a poll may scan the same stream at once: each page commits in its own

@@ -35,7 +35,6 @@ from fastapi.responses import JSONResponse, Response
 
 from b2bsync.store.change_feed import ChangeSource
 from b2bsync.store.database import Database
-from b2bsync.store.webhooks import WebhookRepository
 from b2bsync.sync.context import utc_now
 
 __all__ = [
@@ -323,7 +322,7 @@ class WebhookIntake:
             callback = parse_callback(body, self.settings.store)
         except MalformedCallback as error:
             async with self.db.transaction() as tx:
-                await WebhookRepository(tx.connection).record_reject(
+                await tx.webhooks.record_reject(
                     self.settings.store, str(error), now, scope=error.scope, body=body
                 )
             return IntakeResult(Verdict.MALFORMED, reason=str(error))

@@ -21,12 +21,11 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from b2bsync.bigcommerce.client import BigCommerceClient
-from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError
 from b2bsync.store.database import Database
 from b2bsync.store.webhooks import HookInstallation, WebhookRepository
 from b2bsync.sync.context import utc_now
-from b2bsync.sync.webhooks_install import SCOPES
+from b2bsync.sync.webhooks.install import SCOPES
 
 __all__ = ["Watchdog", "WatchdogSettings", "WebhookHealth", "check_webhooks", "webhook_health"]
 
@@ -89,7 +88,7 @@ async def webhook_health(
 ) -> WebhookHealth:
     """What the database knows of `store`'s webhooks; no API call (for `b2bsync status`)."""
     async with db.transaction(readonly=True) as tx:
-        repo = WebhookRepository(tx.connection)
+        repo = tx.webhooks
         installation = await repo.installation(store)
         last = await repo.last_webhook_at(store)
         received = await repo.webhook_count(store)
@@ -150,7 +149,7 @@ async def check_webhooks(
     note blocked domains and silence, store the verdict, and return the resulting health."""
     moment = now or utc_now()
     async with db.transaction(readonly=True) as tx:
-        repo = WebhookRepository(tx.connection)
+        repo = tx.webhooks
         installation = await repo.installation(store)
         if installation is None:
             return await webhook_health(db, store, settings)
@@ -183,7 +182,7 @@ async def check_webhooks(
     if silent:
         findings.append(f"{silent} order(s) reached the ledger by polling after the last callback")
     async with db.transaction() as tx:
-        await WebhookRepository(tx.connection).put_check(
+        await tx.webhooks.put_check(
             store,
             moment,
             healthy=not findings,

@@ -16,12 +16,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from b2bsync.bigcommerce.client import BigCommerceClient
-from b2bsync.bigcommerce.models.hooks import Webhook
+from b2bsync.bigcommerce import BigCommerceClient
+from b2bsync.bigcommerce.models import Webhook
 from b2bsync.store.database import Database
-from b2bsync.store.webhooks import WebhookRepository
 from b2bsync.sync.context import utc_now
-from b2bsync.sync.intake import INTAKE_PATH, SECRET_HEADER, store_intake_path
+from b2bsync.sync.webhooks.intake import INTAKE_PATH, SECRET_HEADER, store_intake_path
 
 __all__ = [
     "DEFAULT_SECRET_DIR",
@@ -173,9 +172,7 @@ async def install_webhooks(
             updated.append(hook.id)
     result = InstallResult(destination, tuple(created), tuple(updated), tuple(unchanged))
     async with db.transaction() as tx:
-        await WebhookRepository(tx.connection).put_installation(
-            store, destination, result.hook_ids, utc_now()
-        )
+        await tx.webhooks.put_installation(store, destination, result.hook_ids, utc_now())
     return result
 
 
@@ -185,7 +182,7 @@ async def uninstall_webhooks(
     """Delete b2bsync's hooks (those calling `public_url`'s intake, else the installed
     destination) and forget the installation; returns the deleted hook ids."""
     async with db.transaction(readonly=True) as tx:
-        installation = await WebhookRepository(tx.connection).installation(store)
+        installation = await tx.webhooks.installation(store)
     if public_url is not None:
         destination: str | None = intake_url(public_url)
     else:
@@ -200,5 +197,5 @@ async def uninstall_webhooks(
         destination is None or destination == installation.destination
     ):
         async with db.transaction() as tx:
-            await WebhookRepository(tx.connection).remove_installation(store)
+            await tx.webhooks.remove_installation(store)
     return deleted

@@ -32,24 +32,24 @@ from typing import Any, Literal
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce import BigCommerceError
+from b2bsync.bigcommerce.models import Order
 from b2bsync.bigcommerce.models.b2b import Invoice
-from b2bsync.bigcommerce.models.orders import Order
 from b2bsync.domain.origin import PUSHED_EXTERNAL_SOURCE
 from b2bsync.domain.records import Address
-from b2bsync.store.writebacks import PUSHED_ORDERS, WritebackEntry, WritebackLog
+from b2bsync.store.writebacks import PUSHED_ORDERS, WritebackEntry
 from b2bsync.sync.context import SyncContext
 
 __all__ = [
     "DEFAULT_EXTERNAL_SOURCE",
     "BadRow",
-    "InvoiceRow",
-    "OrderRow",
+    "InvoicePushRow",
+    "OrderPushRow",
     "Outcome",
     "PushKind",
     "PushReport",
     "RowResult",
-    "ShipmentRow",
+    "ShipmentPushRow",
     "details_contain",
     "merge_details",
     "parse_rows",
@@ -147,7 +147,7 @@ class LineIn(_Row):
     product_id: int | None = None
 
 
-class OrderRow(_Row):
+class OrderPushRow(_Row):
     """A paid order placed outside the store."""
 
     external_order_id: str = Field(min_length=1, max_length=255)
@@ -186,7 +186,7 @@ class ItemIn(_Row):
     order_product_id: int | None = None
 
 
-class ShipmentRow(_Row):
+class ShipmentPushRow(_Row):
     """A shipment of an existing order (by `order_id` or `external_order_id`)."""
 
     order_id: int | None = None
@@ -218,7 +218,7 @@ class ShipmentRow(_Row):
         return f"{order}/{self.tracking_number}"
 
 
-class InvoiceRow(_Row):
+class InvoicePushRow(_Row):
     """An ERP invoice, matched in B2B Edition by `external_id`."""
 
     external_id: str = Field(min_length=1)
@@ -244,11 +244,11 @@ class InvoiceRow(_Row):
         return value
 
 
-RowModel = OrderRow | ShipmentRow | InvoiceRow
-_MODELS: dict[PushKind, type[OrderRow] | type[ShipmentRow] | type[InvoiceRow]] = {
-    PushKind.ORDERS: OrderRow,
-    PushKind.SHIPMENTS: ShipmentRow,
-    PushKind.INVOICES: InvoiceRow,
+RowModel = OrderPushRow | ShipmentPushRow | InvoicePushRow
+_MODELS: dict[PushKind, type[OrderPushRow] | type[ShipmentPushRow] | type[InvoicePushRow]] = {
+    PushKind.ORDERS: OrderPushRow,
+    PushKind.SHIPMENTS: ShipmentPushRow,
+    PushKind.INVOICES: InvoicePushRow,
 }
 
 ParsedRow = tuple[int, dict[str, Any] | str]
@@ -367,7 +367,7 @@ def read_rows(path: Path, kind: PushKind) -> list[tuple[int, RowModel | BadRow]]
 
 async def _log(ctx: SyncContext, entry: WritebackEntry) -> None:
     async with ctx.db.transaction() as tx:
-        await WritebackLog(tx.connection).append([entry])
+        await tx.writebacks.append([entry])
 
 
 def _money(value: Decimal) -> str:
@@ -389,7 +389,7 @@ def _product(line: LineIn) -> dict[str, Any]:
     return product
 
 
-def _order_body(row: OrderRow) -> dict[str, Any]:
+def _order_body(row: OrderPushRow) -> dict[str, Any]:
     body: dict[str, Any] = {
         "status_id": row.status_id,
         "customer_id": row.customer_id,
@@ -425,7 +425,7 @@ async def _find_order(ctx: SyncContext, external_order_id: str) -> Order | None:
     return None
 
 
-async def _push_order(ctx: SyncContext, line: int, row: OrderRow) -> RowResult:
+async def _push_order(ctx: SyncContext, line: int, row: OrderPushRow) -> RowResult:
     existing = await _find_order(ctx, row.external_order_id)
     if existing is not None:
         return RowResult(line, row.external_order_id, Outcome.UNCHANGED, "exists", existing.id)
@@ -445,7 +445,7 @@ async def _push_order(ctx: SyncContext, line: int, row: OrderRow) -> RowResult:
     return RowResult(line, row.external_order_id, Outcome.CREATED, "", order.id)
 
 
-async def _push_shipment(ctx: SyncContext, line: int, row: ShipmentRow) -> RowResult:
+async def _push_shipment(ctx: SyncContext, line: int, row: ShipmentPushRow) -> RowResult:
     if row.order_id is not None:
         order_id = row.order_id
     elif row.external_order_id:
@@ -545,7 +545,7 @@ def details_contain(stored: Any, given: Any) -> bool:
     return bool(stored == given)
 
 
-def _invoice_fields(row: InvoiceRow) -> dict[str, Any]:
+def _invoice_fields(row: InvoicePushRow) -> dict[str, Any]:
     open_balance = row.open_balance if row.open_balance is not None else row.original_balance
     fields: dict[str, Any] = {
         "invoiceNumber": row.invoice_number,
@@ -570,7 +570,7 @@ def _invoice_fields(row: InvoiceRow) -> dict[str, Any]:
     return fields
 
 
-def _invoice_changes(row: InvoiceRow, invoice: Invoice) -> dict[str, Any]:
+def _invoice_changes(row: InvoicePushRow, invoice: Invoice) -> dict[str, Any]:
     """The fields of `row` that differ from the stored invoice (details merged)."""
     wanted = _invoice_fields(row)
     current: dict[str, Any] = {
@@ -603,7 +603,7 @@ def _invoice_changes(row: InvoiceRow, invoice: Invoice) -> dict[str, Any]:
     return changes
 
 
-async def _push_invoice(ctx: SyncContext, line: int, row: InvoiceRow) -> RowResult:
+async def _push_invoice(ctx: SyncContext, line: int, row: InvoicePushRow) -> RowResult:
     found = [
         invoice
         async for invoice in ctx.client.b2b.invoices({"externalId[]": row.external_id})
@@ -648,9 +648,9 @@ async def _push_invoice(ctx: SyncContext, line: int, row: InvoiceRow) -> RowResu
 
 
 def _key(row: RowModel) -> str:
-    if isinstance(row, OrderRow):
+    if isinstance(row, OrderPushRow):
         return row.external_order_id
-    if isinstance(row, ShipmentRow):
+    if isinstance(row, ShipmentPushRow):
         return row.key
     return row.external_id
 

@@ -24,12 +24,12 @@ import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from b2bsync import B2BSyncError
-from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce import BigCommerceError
 from b2bsync.domain.fingerprint import WRITEBACK_MARKER, content_hash
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import InvoiceRole, OrderRecord
-from b2bsync.store import Database, LedgerEntry, OrderFilter
-from b2bsync.store.writebacks import WritebackEntry, WritebackLog
+from b2bsync.store import Database, LedgerEntry, LedgerQuery
+from b2bsync.store.writebacks import WritebackEntry
 from b2bsync.sync.context import SyncContext
 
 __all__ = [
@@ -292,7 +292,7 @@ async def _candidates(
             ids: list[int] = []
             for order_type in rules:
                 page = await tx.ledger.list_orders(
-                    OrderFilter(store=ctx.store, order_type=order_type, include_archived=False),
+                    LedgerQuery(store=ctx.store, order_type=order_type, include_archived=False),
                     page_size=1_000_000,
                 )
                 ids.extend(item.order_id for item in page.items)
@@ -345,7 +345,7 @@ async def _log_and_absorb(
     """Log `changes` (already written) and let the ledger's current record absorb them."""
     absorbed = _absorbed(record, changes, status)
     async with ctx.db.transaction() as tx:
-        writes = WritebackLog(tx.connection)
+        writes = tx.writebacks
         await writes.append(
             WritebackEntry(ctx.store, record.order_id, now, source, c.target, c.before, c.after)
             for c in changes
@@ -437,4 +437,4 @@ async def run_writebacks(
 async def writeback_history(db: Database, store: str, order_id: int) -> list[WritebackEntry]:
     """Every write b2bsync made to one order (rules and actions), oldest first."""
     async with db.transaction(readonly=True) as tx:
-        return await WritebackLog(tx.connection).for_order(store, order_id)
+        return await tx.writebacks.for_order(store, order_id)
