@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from b2bsync.config import ConfigError, Settings, SyncOptions, load_settings
+from b2bsync.config import ConfigError, Settings, load_settings
 from b2bsync.destinations.registry import ConfiguredDestination, build_destinations
-from b2bsync.domain.retry_schedule import RetrySchedule
 from b2bsync.store import Database, StoreError, display_url, head_revision
 from b2bsync.sync import SyncContext, SyncSettings
 from b2bsync.sync.alerts import AlertService
@@ -33,7 +31,6 @@ __all__ = [
     "out",
     "store_or_exit",
     "sync_context",
-    "sync_settings",
 ]
 
 ConfigOption = Annotated[
@@ -84,20 +81,6 @@ def dashboard_access_or_exit(host: str) -> Access:
     return access
 
 
-def sync_settings(options: SyncOptions) -> SyncSettings:
-    """The engine's settings from the `[sync]` options."""
-    return SyncSettings(
-        overlap=timedelta(seconds=options.overlap_s),
-        page_size=options.page_size,
-        start=options.start,
-        backfill=timedelta(days=options.backfill_days),
-        classification_deadline=timedelta(seconds=options.classification_deadline_s),
-        policy=options.unclassified_policy,
-        retry=RetrySchedule(max_attempts=options.max_delivery_attempts),
-        lease=timedelta(seconds=options.delivery_lease_s),
-    )
-
-
 async def open_database(url: str) -> Database:
     """The ledger database at its newest schema. SQLite files are created and migrated here
     (they are local and private to b2bsync); a PostgreSQL database is only checked, since
@@ -146,7 +129,7 @@ async def open_fleet(settings: Settings) -> AsyncIterator[Fleet]:
             db=database,
             destinations=tuple(destinations),
             stores=stores,
-            engine=sync_settings(settings.sync),
+            engine=SyncSettings.from_options(settings.sync),
             writeback_rules=settings.writeback_rules,
             alerts=AlertService(settings.alerts) if settings.alerts else None,
         )

@@ -33,7 +33,6 @@ from b2bsync.commands.runtime import (
     load_or_exit,
     out,
     sync_context,
-    sync_settings,
 )
 from b2bsync.config import Settings, parse_since
 from b2bsync.domain.watermark import scan_lower_bound
@@ -41,6 +40,7 @@ from b2bsync.observability import configure_logging
 from b2bsync.store.reports import ledger_counts
 from b2bsync.sync import (
     SyncContext,
+    SyncSettings,
     deliver_due,
     poll_store,
     recheck_pending,
@@ -275,7 +275,7 @@ class _OrderProgress:
 
 
 async def _backfill(settings: Settings, since: datetime, as_json: bool) -> dict[str, Any] | None:
-    engine = dataclasses.replace(sync_settings(settings.sync), start=since)
+    engine = dataclasses.replace(SyncSettings.from_options(settings.sync), start=since)
     counter = _OrderProgress(enabled=not as_json)
     progress = counter.progress
     async with sync_context(settings, engine=engine, on_page=counter.on_page) as ctx:

@@ -30,8 +30,7 @@ from b2bsync.commands.runtime import (
     store_or_exit,
     sync_context,
 )
-from b2bsync.config import ConfigError, Settings
-from b2bsync.config_stores import StoreEntry
+from b2bsync.config import ConfigError, Settings, StoreEntry
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database
 from b2bsync.store.webhooks import WebhookRepository

@@ -21,17 +21,10 @@ from b2bsync.commands.runtime import (
     store_or_exit,
     sync_context,
 )
-from b2bsync.config import Settings
+from b2bsync.config import Settings, load_rules
+from b2bsync.domain.writeback_rules import DEFAULT_RULES, RulesError, WritebackRule
 from b2bsync.observability import configure_logging
-from b2bsync.sync.writeback import (
-    DEFAULT_RULES,
-    RulesError,
-    WritebackReport,
-    WritebackRule,
-    load_rules,
-    run_writebacks,
-    writeback_history,
-)
+from b2bsync.sync.writeback import WritebackReport, run_writebacks, writeback_history
 
 __all__ = ["writeback_app"]
 

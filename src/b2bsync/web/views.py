@@ -12,9 +12,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from b2bsync.bigcommerce.governor import Family, GovernorSnapshot
-from b2bsync.config import ConfigError
-from b2bsync.config_alerts import AlertSettings
-from b2bsync.config_stores import StoreEntry
+from b2bsync.config import AlertSettings, ConfigError, StoreEntry
+from b2bsync.domain.writeback_rules import WritebackRule
 from b2bsync.store import OrderFilter, display_url
 from b2bsync.store.alerts import AlertRepository
 from b2bsync.store.order_json import detail_json, summary_json
@@ -25,7 +24,6 @@ from b2bsync.store.writebacks import WritebackLog
 from b2bsync.sync.poller import ORDERS_STREAM
 from b2bsync.sync.quota import DEFAULT_SHARE
 from b2bsync.sync.watchdog import webhook_health
-from b2bsync.sync.writeback import WritebackRule
 from b2bsync.web.chart import amounts_by_day, daily_chart, main_currency, orders_by_day
 from b2bsync.web.dashboard import Dashboard
 from b2bsync.web.masking import masked
