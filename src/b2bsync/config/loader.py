@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from b2bsync.config.alerts import parse_alerts
-from b2bsync.config.bigcommerce import store_values
+from b2bsync.config.bigcommerce import STORE_HASH_ENV, store_values
 from b2bsync.config.destinations import (
     DESTINATIONS_ENV,
     load_destination_settings,
@@ -35,6 +37,8 @@ __all__ = [
     "DEFAULT_DELIVERIES_FILE",
     "load_settings",
 ]
+
+log = structlog.get_logger("b2bsync.config")
 
 CONFIG_ENV = "B2BSYNC_CONFIG"
 """Path of the configuration file; `--config` wins over it."""
@@ -79,6 +83,11 @@ def _read_document(path: Path | None) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: unknown setting {unknown[0]!r}; expected one of {', '.join(_TOP_LEVEL)}"
         )
+    if "stores" in document and "bigcommerce" in document:
+        raise ConfigError(
+            f"{path}: [bigcommerce] and [[stores]] cannot be used together; "
+            "move the store into a [[stores]] entry"
+        )
     return document
 
 
@@ -98,6 +107,24 @@ def _database_url(document: Mapping[str, Any], environ: Mapping[str, str], flag:
     if not isinstance(url, str) or not url.strip():
         raise ConfigError("database_url must be a database URL such as sqlite:///b2bsync.db")
     return url.strip()
+
+
+def _stores(
+    document: Mapping[str, Any], destinations: list[str], environ: Mapping[str, str]
+) -> tuple[StoreEntry, ...]:
+    if "stores" not in document:
+        return ()
+    stores = parse_stores(document["stores"], destinations, environ)
+    ignored = [name for name in STORE_HASH_ENV if environ.get(name)]
+    if ignored:
+        # The variable is easy to leave behind when moving to [[stores]]; say once that it
+        # no longer chooses the store.
+        log.warning(
+            "config.environment_ignored",
+            variable=ignored[0],
+            reason="[[stores]] names the stores; the variable is not used",
+        )
+    return stores
 
 
 def load_settings(
@@ -124,9 +151,7 @@ def load_settings(
     rules: tuple[WritebackRule, ...] = ()
     if "writeback" in document:
         rules = configured_rules(document["writeback"], f"{path} [[writeback]]")
-    stores: tuple[StoreEntry, ...] = ()
-    if "stores" in document:
-        stores = parse_stores(document["stores"], [d.name for d in destinations], env)
+    stores = _stores(document, [d.name for d in destinations], env)
     alerts = parse_alerts(document["alerts"], env) if "alerts" in document else ()
     return Settings(
         database_url=url,
