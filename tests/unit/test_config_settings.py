@@ -162,6 +162,28 @@ def test_the_cli_prints_one_line_and_exits_2() -> None:
     assert "BIGCOMMERCE_STORE_HASH is not set" in result.output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["api", "get", "/v2/orders"],
+        ["sync", "--once"],
+        ["status"],
+        ["orders", "list"],
+        ["db", "current"],
+        ["db", "upgrade"],
+        ["writeback", "run", "--dry-run"],
+        ["run", "--role", "web"],
+        ["worker"],
+    ],
+)
+def test_every_command_reports_a_config_error_the_same_way(command: list[str]) -> None:
+    Path("b2bsync.toml").write_text('[sync]\noverlap_s = "soon"\n')
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: sync.overlap_s is malformed: "), result.output
+    assert result.output.count("\n") == 1
+
+
 def test_writeback_rules_come_from_the_config_file(tmp_path: Path) -> None:
     path = tmp_path / "rules.toml"
     path.write_text('[[writeback]]\norder_type = "invoice_payment"\nstatus_id = 10\n')

@@ -111,7 +111,7 @@ def send_test(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     settings = load_or_exit(config)
     configure_logging(json_lines=as_json)
     if not settings.alerts:
-        raise fail(escape("no [[alerts]] is configured: there is no channel to test"), 2)
+        raise fail("no [[alerts]] is configured: there is no channel to test", 2)
     results = asyncio.run(AlertService(settings.alerts).test_channels())
     if as_json:
         typer.echo(
