@@ -11,14 +11,8 @@ from procrastinate.exceptions import ConnectorException
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from b2bsync.store import (
-    DATABASE_URL_ENV,
-    DEFAULT_DATABASE_URL,
-    Database,
-    StoreError,
-    display_url,
-    head_revision,
-)
+from b2bsync.commands.runtime import ConfigOption, fail, load_or_exit
+from b2bsync.store import Database, StoreError, display_url, head_revision
 from b2bsync.workers.schema import apply_job_schema
 
 db_app = typer.Typer(
@@ -26,26 +20,20 @@ db_app = typer.Typer(
 )
 
 DatabaseURL = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--database-url",
-        envvar=DATABASE_URL_ENV,
-        help="SQLite (sqlite:///path.db) or PostgreSQL (postgresql://...) URL.",
+        help="SQLite (sqlite:///path.db) or PostgreSQL (postgresql://...) URL (default: "
+        "$B2BSYNC_DATABASE_URL, else database_url of the configuration file).",
     ),
 ]
 
 _out = Console()
-_err = Console(stderr=True)
 
 
 def _reason(error: Exception) -> str:
     """The driver's message without SQLAlchemy's statement dump and help link."""
     return str(getattr(error, "orig", None) or error).strip()
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[bold red]Error:[/] {message}", highlight=False)
-    return typer.Exit(1)
 
 
 async def _upgrade(url: str, revision: str) -> tuple[str | None, str | None, bool]:
@@ -66,18 +54,20 @@ async def _current(url: str) -> str | None:
 
 @db_app.command()
 def upgrade(
-    database_url: DatabaseURL = DEFAULT_DATABASE_URL,
+    database_url: DatabaseURL = None,
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    config: ConfigOption = None,
 ) -> None:
     """Create the tables or migrate them to the newest schema (on PostgreSQL also the job
     queue tables of `b2bsync worker`)."""
-    shown = display_url(database_url)
+    url = load_or_exit(config, database_url=database_url).database_url
+    shown = display_url(url)
     try:
-        before, after, jobs_created = asyncio.run(_upgrade(database_url, revision))
+        before, after, jobs_created = asyncio.run(_upgrade(url, revision))
     except StoreError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except (SQLAlchemyError, OSError, ConnectorException) as error:
-        raise _fail(f"cannot migrate {shown}: {_reason(error)}") from None
+        raise fail(f"cannot migrate {shown}: {_reason(error)}") from None
     if before == after:
         _out.print(f"{shown} is already at revision {after}.", highlight=False)
     else:
@@ -92,17 +82,19 @@ def upgrade(
 
 @db_app.command()
 def current(
-    database_url: DatabaseURL = DEFAULT_DATABASE_URL,
+    database_url: DatabaseURL = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = None,
 ) -> None:
     """Show the database's schema revision and whether it is the newest."""
-    shown = display_url(database_url)
+    url = load_or_exit(config, database_url=database_url).database_url
+    shown = display_url(url)
     try:
-        revision = asyncio.run(_current(database_url))
+        revision = asyncio.run(_current(url))
     except StoreError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except (SQLAlchemyError, OSError) as error:
-        raise _fail(f"cannot read {shown}: {_reason(error)}") from None
+        raise fail(f"cannot read {shown}: {_reason(error)}") from None
     head = head_revision()
     if as_json:
         report = {"database": shown, "revision": revision, "head": head}
