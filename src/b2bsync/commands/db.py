@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 from procrastinate.exceptions import ConnectorException
-from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from b2bsync.commands.runtime import ConfigOption, fail, load_or_exit
+from b2bsync.commands.runtime import ConfigOption, fail, load_or_exit, out
 from b2bsync.store import Database, StoreError, display_url, head_revision
 from b2bsync.workers.schema import apply_job_schema
 
@@ -27,8 +26,6 @@ DatabaseURL = Annotated[
         "$B2BSYNC_DATABASE_URL, else database_url of the configuration file).",
     ),
 ]
-
-_out = Console()
 
 
 def _reason(error: Exception) -> str:
@@ -58,8 +55,9 @@ def upgrade(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
     config: ConfigOption = None,
 ) -> None:
-    """Create the tables or migrate them to the newest schema (on PostgreSQL also the job
-    queue tables of `b2bsync worker`)."""
+    """Create the tables or migrate them to the newest schema.
+
+    On PostgreSQL also the job queue tables of `b2bsync worker`."""
     url = load_or_exit(config, database_url=database_url).database_url
     shown = display_url(url)
     try:
@@ -69,11 +67,11 @@ def upgrade(
     except (SQLAlchemyError, OSError, ConnectorException) as error:
         raise fail(f"cannot migrate {shown}: {_reason(error)}") from None
     if before == after:
-        _out.print(f"{shown} is already at revision {after}.", highlight=False)
+        out.print(f"{shown} is already at revision {after}.", highlight=False)
     else:
-        _out.print(f"{shown} migrated from {before or 'empty'} to {after}.", highlight=False)
+        out.print(f"{shown} migrated from {before or 'empty'} to {after}.", highlight=False)
     if jobs_created:
-        _out.print(
+        out.print(
             f"{shown}: created the job queue tables of `b2bsync worker`.",
             highlight=False,
             soft_wrap=True,
@@ -101,11 +99,11 @@ def current(
         typer.echo(json.dumps({**report, "up_to_date": revision == head}))
         return
     if revision is None:
-        _out.print(f"{shown} is empty; run `b2bsync db upgrade`.", highlight=False)
+        out.print(f"{shown} is empty; run `b2bsync db upgrade`.", highlight=False)
     elif revision == head:
-        _out.print(f"{shown} is at revision {revision} (newest).", highlight=False)
+        out.print(f"{shown} is at revision {revision} (newest).", highlight=False)
     else:
-        _out.print(
+        out.print(
             f"{shown} is at revision {revision}; the newest is {head}: run `b2bsync db upgrade`.",
             highlight=False,
         )

@@ -49,14 +49,18 @@ ConfigOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
-out = Console()
-err = Console(stderr=True)
+# What commands print is data (order notes carry `[b2bsync]` markers, errors name `[[stores]]`),
+# so rich markup is off; the few styled lines opt in with `markup=True` and escape their data.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `Error: message` on stderr (the message as it is: brackets are not markup); raise
     the returned `Exit` to stop with `code`."""
-    err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[bold red]Error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
 
 

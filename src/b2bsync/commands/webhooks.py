@@ -16,6 +16,7 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
+from rich.markup import escape
 from rich.table import Table
 
 from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError
@@ -100,8 +101,11 @@ StoreOption = Annotated[
     str | None,
     typer.Option(
         "--store",
-        help="The store hash of a [[stores]] entry (default: the first); its hooks call its "
-        "own intake, URL/webhooks/bigcommerce/HASH.",
+        # typer renders help as rich markup, where [stores] would be a tag.
+        help=escape(
+            "The store hash of a [[stores]] entry (default: the first); its hooks call its "
+            "own intake, URL/webhooks/bigcommerce/HASH."
+        ),
     ),
 ]
 
@@ -145,8 +149,10 @@ def install(
     secret_dir: SecretDirOption = DEFAULT_SECRET_DIR,
     config: ConfigOption = None,
 ) -> None:
-    """Create the order hooks calling URL/webhooks/bigcommerce (with `--store` or several
-    stores, URL/webhooks/bigcommerce/HASH); re-running changes nothing."""
+    """Create the order hooks calling this b2bsync; re-running changes nothing.
+
+    The hooks call URL/webhooks/bigcommerce (with `--store` or several stores,
+    URL/webhooks/bigcommerce/HASH)."""
     configure_logging()
     settings = load_or_exit(config)
     entry = _store_entry(settings, store_hash)
@@ -301,10 +307,12 @@ def serve(
     secret_dir: SecretDirOption = DEFAULT_SECRET_DIR,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the intake (POST /webhooks/bigcommerce) and run the sync it drives: micro-batches
-    on callbacks, the safety-net poll at the interval the watchdog sets, and delivery; and the
-    dashboard at / (off 127.0.0.1 it needs B2BSYNC_DASHBOARD_TOKEN or basic-auth credentials).
-    With B2BSYNC_PUSH_TOKEN set it also serves the ERP push endpoint (POST /push/{kind})."""
+    """Serve the webhook intake and the dashboard, and run the sync the webhooks drive.
+
+    The intake is POST /webhooks/bigcommerce; the sync runs micro-batches on callbacks, the
+    safety-net poll at the interval the watchdog sets, and delivery. The dashboard is at / (off
+    127.0.0.1 it needs B2BSYNC_DASHBOARD_TOKEN or basic-auth credentials). With
+    B2BSYNC_PUSH_TOKEN set it also serves the ERP push endpoint (POST /push/{kind})."""
     configure_logging()
     settings = load_or_exit(config)
     store = store_or_exit(settings)

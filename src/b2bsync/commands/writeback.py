@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from b2bsync.commands.runtime import (
@@ -76,8 +77,11 @@ def run(
         Path | None,
         typer.Option(
             "--rules",
-            help="TOML file of [[rule]] tables (default: [[writeback]] in b2bsync.toml, "
-            "else notes only).",
+            # typer renders help as rich markup, where [rule] would be a tag.
+            help=escape(
+                "TOML file of [[rule]] tables (default: [[writeback]] in b2bsync.toml, "
+                "else notes only)."
+            ),
         ),
     ] = None,
     dry_run: Annotated[
