@@ -36,8 +36,7 @@ from b2bsync.commands.webhooks import (
     SecretDirOption,
     Service,
     make_intake,
-    serve_app,
-    serving_app,
+    serve_web,
     webhook_secret,
     webhook_sync,
 )
@@ -95,8 +94,9 @@ async def _run_all(
             highlight=False,
         )
         dashboard = fleet_dashboard(fleet, access, settings)
-        app = serving_app(settings, intakes=intakes, services=services, dashboard=dashboard)
-        await serve_app(app, host, port)
+        await serve_web(
+            settings, intakes=intakes, services=services, dashboard=dashboard, host=host, port=port
+        )
 
 
 async def _run_web(
@@ -116,8 +116,9 @@ async def _run_web(
         ]
         out.print(f"b2bsync web on http://{host}:{port}; workers do the sync", highlight=False)
         dashboard = fleet_dashboard(fleet, access, settings)
-        app = serving_app(settings, intakes=intakes, services=(), dashboard=dashboard)
-        await serve_app(app, host, port)
+        await serve_web(
+            settings, intakes=intakes, services=(), dashboard=dashboard, host=host, port=port
+        )
 
 
 def _web_jobs(settings: Settings) -> WorkerApp:

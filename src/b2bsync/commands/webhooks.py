@@ -13,8 +13,6 @@ from typing import Annotated, Any
 
 import httpx2
 import typer
-import uvicorn
-from fastapi import FastAPI
 from pydantic import SecretStr
 from rich.markup import escape
 from rich.table import Table
@@ -54,6 +52,7 @@ from b2bsync.sync.webhooks_install import (
 from b2bsync.web import create_app
 from b2bsync.web.dashboard import Dashboard, single_store
 from b2bsync.web.inbound import inbound_router
+from b2bsync.web.serving import serve_app
 
 PUSH_TOKEN_ENV = "B2BSYNC_PUSH_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """Bearer token of `POST /push/{kind}`; without it the push endpoint is not served."""
@@ -64,8 +63,7 @@ signature."""
 __all__ = [
     "Service",
     "make_intake",
-    "serve_app",
-    "serving_app",
+    "serve_web",
     "webhook_secret",
     "webhook_sync",
     "webhooks_app",
@@ -278,26 +276,22 @@ def webhook_sync(
     return intake, [batcher.run, batcher.spending(watchdog.run)]
 
 
-def serving_app(
+async def serve_web(
     settings: Settings,
     *,
     intakes: Sequence[WebhookIntake],
     services: Sequence[Service],
     dashboard: Dashboard,
-) -> FastAPI:
-    """`create_app` with the intakes, services and dashboard, plus the ERP push endpoint when
-    B2BSYNC_PUSH_TOKEN is set."""
+    host: str,
+    port: int,
+) -> None:
+    """Serve `create_app` with the intakes, services and dashboard, plus the ERP push endpoint
+    when B2BSYNC_PUSH_TOKEN is set, until SIGINT/SIGTERM."""
     app = create_app(intakes=intakes, services=services, dashboard=dashboard)
     push_token = os.environ.get(PUSH_TOKEN_ENV)
     if push_token:
         app.include_router(inbound_router(lambda: sync_context(settings), SecretStr(push_token)))
-    return app
-
-
-async def serve_app(app: FastAPI, host: str, port: int) -> None:
-    """Serve `app` with uvicorn until SIGINT/SIGTERM."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
-    await server.serve()
+    await serve_app(app, host, port)
 
 
 @webhooks_app.command("serve")
@@ -327,9 +321,15 @@ def serve(
             dashboard = Dashboard(
                 db=ctx.db, access=access, contexts=single_store(ctx), settings=settings, store=store
             )
-            app = serving_app(settings, intakes=[intake], services=services, dashboard=dashboard)
             out.print(f"intake at {intake_url(f'http://{host}:{port}')}", highlight=False)
             out.print(f"dashboard at http://{host}:{port}/", highlight=False)
-            await serve_app(app, host, port)
+            await serve_web(
+                settings,
+                intakes=[intake],
+                services=services,
+                dashboard=dashboard,
+                host=host,
+                port=port,
+            )
 
     asyncio.run(run())
