@@ -17,7 +17,8 @@ import aio_pika.abc
 import pytest
 from pydantic import SecretStr
 
-from b2bsync.destinations import AmqpDestination, build_destinations, load_destination_settings
+from b2bsync.config import load_destination_settings
+from b2bsync.destinations import AmqpDestination, build_destinations
 from b2bsync.domain.delivery import Outcome
 from b2bsync.domain.order_type import OrderType
 from tests.brokers import AMQP_URL

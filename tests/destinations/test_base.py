@@ -146,8 +146,6 @@ def test_the_public_surface() -> None:
         "SqlDestination",
         "build_destinations",
         "destinations_for",
-        "load_destination_settings",
-        "read_destination_settings",
         "sign",
         "verify_signature",
     ]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from b2bsync.config import DESTINATIONS_ENV, load_destination_settings, read_destination_settings
 from b2bsync.destinations import (
     Destination,
     DestinationConfigError,
@@ -17,14 +18,8 @@ from b2bsync.destinations import (
     PythonDestination,
     SqlDestination,
     build_destinations,
-    load_destination_settings,
 )
-from b2bsync.destinations.registry import (
-    DESTINATIONS_ENV,
-    HttpSettings,
-    SqlSettings,
-    read_destination_settings,
-)
+from b2bsync.destinations.registry import HttpSettings, SqlSettings
 from b2bsync.domain.delivery import DeliveryKind, Outcome
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.origin import OrderOrigin

@@ -16,9 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry, Unauthorized
-from b2bsync.config import load_bigcommerce_settings
-from b2bsync.config_alerts import AlertSettings
-from b2bsync.config_stores import StoreEntry
+from b2bsync.config import AlertSettings, StoreEntry, load_bigcommerce_settings
 from b2bsync.domain.alerts import AlertPolicy, Condition
 from b2bsync.store import Database
 from b2bsync.store.alerts import DeliveryState

@@ -77,7 +77,7 @@ def test_api_errors_are_one_line(env: dict[str, str]) -> None:
     assert code == 1
     # The full URL, so a wrong B2B_API_URL shows at once.
     assert output.startswith(
-        "error: BigCommerce has no such resource. "
+        "Error: BigCommerce has no such resource. "
         f"(GET {env['B2B_API_URL']}/api/v3/io/orders/987654321) [404]"
     )
     assert output.count("\n") == 1

@@ -99,6 +99,9 @@ def test_writeback_and_invoices_commands(sandbox: RunningSandbox, tmp_path: Path
     order_id = plan["writes"][0]["order_id"]
     state = sandbox.world.stores[sandbox.config.store_hash]
     assert not state.orders[order_id].staff_notes.startswith("[b2bsync]")
+    # The table shows the marker it is about to write: data is never read as rich markup.
+    shown = _run("writeback", "run", "--dry-run")
+    assert "[b2bsync]" in shown
 
     rules = tmp_path / "rules.toml"
     rules.write_text('[[rule]]\norder_type = "invoice_payment"\nstatus_id = 10\n')

@@ -37,6 +37,37 @@ def test_upgrade_creates_the_schema_in_a_new_sqlite_file(tmp_path: Path) -> None
     }
 
 
+def test_db_commands_use_the_database_url_of_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    configured = tmp_path / "configured.db"
+    Path("b2bsync.toml").write_text(f'database_url = "sqlite:///{configured}"\n')
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert configured.is_file()
+    assert not (tmp_path / ".b2bsync").exists()  # no stray default SQLite file
+    current = runner.invoke(app, ["db", "current", "--json"])
+    assert current.exit_code == 0, current.output
+    assert json.loads(current.output)["database"] == f"sqlite:///{configured}"
+    # --config names another file; the environment wins over it, the flag over both.
+    other = tmp_path / "other.toml"
+    other.write_text(f'database_url = "sqlite:///{tmp_path}/other.db"\n')
+    named = runner.invoke(app, ["db", "current", "--json", "--config", str(other)])
+    assert json.loads(named.output)["database"] == f"sqlite:///{tmp_path}/other.db"
+    from_env = runner.invoke(
+        app, ["db", "current", "--json"], env={DATABASE_URL_ENV: f"sqlite:///{tmp_path}/env.db"}
+    )
+    assert json.loads(from_env.output)["database"] == f"sqlite:///{tmp_path}/env.db"
+    flag = runner.invoke(
+        app,
+        ["db", "current", "--json", "--database-url", f"sqlite:///{tmp_path}/flag.db"],
+        env={DATABASE_URL_ENV: f"sqlite:///{tmp_path}/env.db"},
+    )
+    assert json.loads(flag.output)["database"] == f"sqlite:///{tmp_path}/flag.db"
+
+
 def test_current_on_an_empty_database_says_so(tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["db", "current", "--database-url", f"sqlite:///{tmp_path}/empty.db"]

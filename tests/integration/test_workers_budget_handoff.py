@@ -10,7 +10,7 @@ import time
 
 from b2bsync.bigcommerce import GovernorRegistry
 from b2bsync.bigcommerce.rate_budget import RateBudget
-from b2bsync.config_stores import StoreEntry, StoreSettings
+from b2bsync.config import StoreEntry, StoreSettings
 from b2bsync.store import Database
 from b2bsync.sync.fleet import Fleet
 from b2bsync.workers.budget import handed_over

@@ -4,14 +4,22 @@ refuse what cannot work with one line."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 from pathlib import Path
 
+import httpx2
 import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from b2bsync.cli import app
 from b2bsync.store import Database
+from tests.integration.webhook_support import healthy, wait_for
+from tests.integration.worker_support import CLI
+from tests.sandbox_server import free_port
+
+STORE_ENV = ("BIGCOMMERCE_STORE_HASH", "STORE_HASH", "BIGCOMMERCE_ACCESS_TOKEN", "ACCESS_TOKEN")
 
 runner = CliRunner()
 
@@ -40,12 +48,56 @@ def _config(tmp_path: Path, database_url: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("args", [["worker"], ["run", "--role", "web"]])
-def test_workers_and_the_web_role_need_postgresql(tmp_path: Path, args: list[str]) -> None:
+def test_workers_need_postgresql(tmp_path: Path) -> None:
     config = _config(tmp_path, f"sqlite:///{tmp_path}/b2bsync.db")
-    result = runner.invoke(app, [*args, "--config", str(config)])
+    result = runner.invoke(app, ["worker", "--config", str(config)])
     assert result.exit_code == 2
     assert "database_url: workers need PostgreSQL; the database_url is sqlite" in result.output
+
+
+def test_the_web_role_needs_postgresql_and_says_so_in_its_own_words(tmp_path: Path) -> None:
+    config = _config(tmp_path, f"sqlite:///{tmp_path}/b2bsync.db")
+    result = runner.invoke(app, ["run", "--role", "web", "--config", str(config)])
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "Error: database_url: `run --role web` needs PostgreSQL; the database_url is sqlite "
+        "(on SQLite, `run --role all` serves the dashboard and syncs in one process)"
+    )
+    assert "worker" not in result.output
+
+
+def _start_web(config: Path, port: int) -> subprocess.Popen[bytes]:
+    """`run --role web` in its own process, without any store variable, logging beside
+    `config`."""
+    env = {k: v for k, v in os.environ.items() if k not in STORE_ENV}
+    with config.with_name("web.log").open("wb") as log:
+        return subprocess.Popen(
+            [*CLI, "run", "--role", "web", "--port", str(port), "--config", str(config)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=config.parent,
+        )
+
+
+@pytest.mark.postgres
+async def test_the_web_role_serves_the_dashboard_without_a_store(
+    tmp_path: Path, empty_postgres_url: str
+) -> None:
+    await _ledger_only(empty_postgres_url)
+    config = tmp_path / "b2bsync.toml"
+    config.write_text(f'database_url = "{empty_postgres_url}"\n', encoding="utf-8")
+    port = free_port()
+    web = _start_web(config, port)
+    try:
+        await wait_for(lambda: healthy(f"http://127.0.0.1:{port}"), limit_s=20)
+        async with httpx2.AsyncClient() as http:
+            page = await http.get(f"http://127.0.0.1:{port}/")
+        assert page.status_code == 200
+    finally:
+        web.terminate()
+        web.wait(timeout=10)
+    assert "STORE_HASH" not in (tmp_path / "web.log").read_text()
 
 
 async def _ledger_only(url: str) -> None:

@@ -85,6 +85,6 @@ def test_start_up_errors_name_the_setting(
 
 def test_cli_reports_a_missing_setting_in_one_line() -> None:
     result = CliRunner().invoke(app, ["api", "get", "/v2/orders"])
-    assert result.exit_code == 1
-    assert result.output.strip() == "error: BIGCOMMERCE_STORE_HASH is not set"
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: BIGCOMMERCE_STORE_HASH is not set"
     assert "Traceback" not in result.output

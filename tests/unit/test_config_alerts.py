@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from b2bsync.config import ConfigError, load_settings
-from b2bsync.config_alerts import parse_alerts, parse_duration
+from b2bsync.config import ConfigError, load_settings, parse_alerts, parse_duration
 from b2bsync.domain.alerts import Condition
 
 ENV = {"OPS_CHAT_URL": "json://user:s3cret-token@127.0.0.1:9000/hook"}

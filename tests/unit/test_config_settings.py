@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from b2bsync.cli import app
-from b2bsync.commands.runtime import sync_settings
 from b2bsync.config import (
     DEFAULT_DELIVERIES_FILE,
     ConfigError,
@@ -19,6 +18,7 @@ from b2bsync.config import (
 from b2bsync.destinations.registry import JsonlSettings, SqlSettings
 from b2bsync.domain.classification import UnclassifiedPolicy
 from b2bsync.domain.order_type import OrderType
+from b2bsync.sync import SyncSettings
 
 STORE_ENV = (
     "BIGCOMMERCE_STORE_HASH",
@@ -95,7 +95,7 @@ def test_the_file_in_the_working_directory_is_read(monkeypatch: pytest.MonkeyPat
     assert store.api_url == "http://127.0.0.1:9000"
     assert settings.store_configured
 
-    engine = sync_settings(settings.sync)
+    engine = SyncSettings.from_options(settings.sync)
     assert engine.overlap == timedelta(minutes=2)
     assert engine.page_size == 100
     assert engine.classification_deadline == timedelta(minutes=10)
@@ -160,6 +160,28 @@ def test_the_cli_prints_one_line_and_exits_2() -> None:
     result = CliRunner().invoke(app, ["sync", "--once"])
     assert result.exit_code == 2
     assert "BIGCOMMERCE_STORE_HASH is not set" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["api", "get", "/v2/orders"],
+        ["sync", "--once"],
+        ["status"],
+        ["orders", "list"],
+        ["db", "current"],
+        ["db", "upgrade"],
+        ["writeback", "run", "--dry-run"],
+        ["run", "--role", "web"],
+        ["worker"],
+    ],
+)
+def test_every_command_reports_a_config_error_the_same_way(command: list[str]) -> None:
+    Path("b2bsync.toml").write_text('[sync]\noverlap_s = "soon"\n')
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: sync.overlap_s is malformed: "), result.output
+    assert result.output.count("\n") == 1
 
 
 def test_writeback_rules_come_from_the_config_file(tmp_path: Path) -> None:

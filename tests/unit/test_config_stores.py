@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from b2bsync.bigcommerce import GovernorRegistry
 from b2bsync.bigcommerce.governor import Family
@@ -178,6 +179,37 @@ def test_a_bad_store_setting_is_named_in_one_line(
         load_settings(path, environ={})
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_stores_beside_a_bigcommerce_table_is_a_one_line_error(tmp_path: Path) -> None:
+    path = _config(tmp_path, '[bigcommerce]\nstore_hash = "solo"\n' + PER_STORE)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, environ={})
+    assert str(raised.value) == (
+        f"{path}: [bigcommerce] and [[stores]] cannot be used together; "
+        "move the store into a [[stores]] entry"
+    )
+
+
+def test_a_store_hash_in_the_environment_beside_stores_is_warned_about_once(
+    tmp_path: Path,
+) -> None:
+    path = _config(tmp_path, PER_STORE)
+    env = {"BIGCOMMERCE_STORE_HASH": "solo", "STORE_HASH": "solo"}
+    with capture_logs() as logs:
+        settings = load_settings(path, environ=env)
+    assert [store.store_hash for store in settings.store_entries()] == ["alpha", "beta", "gamma"]
+    assert logs == [
+        {
+            "event": "config.environment_ignored",
+            "log_level": "warning",
+            "variable": "BIGCOMMERCE_STORE_HASH",
+            "reason": "[[stores]] names the stores; the variable is not used",
+        }
+    ]
+    with capture_logs() as quiet:
+        load_settings(path, environ={})
+    assert quiet == []
 
 
 def test_single_store_commands_use_the_first_store(tmp_path: Path) -> None:

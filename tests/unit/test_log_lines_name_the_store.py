@@ -15,6 +15,7 @@ PROCESS_WIDE = {
     "web.service_crashed",  # a background task of the web app, whatever it serves
     "web.not_ready",  # the ledger database, shared by every store
     "destination.jsonl.torn_line_truncated",  # a destination's file, shared by every store
+    "config.environment_ignored",  # the configuration, read once for the whole process
 }
 """Events about the process or shared resources, not one store."""
 

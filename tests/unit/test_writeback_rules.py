@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from b2bsync.domain.fingerprint import content_hash
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import B2BInfo, InvoiceLink, InvoiceRole, OrderRecord
+from b2bsync.domain.writeback_rules import WritebackRule
 from b2bsync.sync.loopback.writeback import (
     B2B_EXTRA,
     B2B_PO,
@@ -18,7 +19,6 @@ from b2bsync.sync.loopback.writeback import (
     V2_STATUS,
     FieldChange,
     LiveOrder,
-    WritebackRule,
     money_text,
     plan_changes,
     render_note,

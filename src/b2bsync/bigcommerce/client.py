@@ -15,12 +15,9 @@ from b2bsync.bigcommerce.metafields import MetafieldsApi
 from b2bsync.bigcommerce.orders import OrdersApi
 from b2bsync.bigcommerce.rate_budget import RateBudget
 from b2bsync.bigcommerce.retry import RetryPolicy
-from b2bsync.config import BigCommerceSettings
+from b2bsync.bigcommerce.settings import DEFAULT_API_URL, DEFAULT_B2B_API_URL, BigCommerceSettings
 
 __all__ = ["DEFAULT_API_URL", "DEFAULT_B2B_API_URL", "BigCommerceClient"]
-
-DEFAULT_API_URL = "https://api.bigcommerce.com"
-DEFAULT_B2B_API_URL = "https://api-b2b.bigcommerce.com"
 
 
 class BigCommerceClient:

@@ -70,11 +70,15 @@ def list_alerts(
         typer.echo(json.dumps(listing))
         return
     if not settings.alerts:
-        out.print(escape("No [[alerts]] is configured; nothing is evaluated."), highlight=False)
+        out.print("No [[alerts]] is configured; nothing is evaluated.", highlight=False)
     for alert in listing["alerts"]:
         out.print(
-            f"Alert [bold]{escape(alert['name'])}[/]: {', '.join(alert['conditions'])} to "
-            f"{', '.join(alert['channels'])}, quiet period {alert['quiet_period_s'] / 60:g} min",
+            f"Alert [bold]{escape(alert['name'])}[/]: "
+            + escape(
+                f"{', '.join(alert['conditions'])} to {', '.join(alert['channels'])}, "
+                f"quiet period {alert['quiet_period_s'] / 60:g} min"
+            ),
+            markup=True,
             highlight=False,
             soft_wrap=True,
         )
@@ -83,20 +87,19 @@ def list_alerts(
             f"{a['alert']}/{a['condition']} on {a['store']} since {a['since'][:19]}"
             for a in listing["active"]
         )
-        out.print(f"Firing now: {escape(firing)}", highlight=False, soft_wrap=True)
+        out.print(f"Firing now: {firing}", highlight=False, soft_wrap=True)
     else:
         out.print("Firing now: nothing.", highlight=False)
     table = Table("at (UTC)", "alert", "condition", "store", "state", "message", "delivery")
     for event in listing["events"]:
         table.add_row(
             event["at"][:19].replace("T", " "),
-            escape(event["alert"]),
+            event["alert"],
             event["condition"],
-            escape(event["store"]),
+            event["store"],
             event["state"],
-            escape(event["message"]),
-            event["delivery"]
-            + (f" ({escape(event['last_error'])})" if event["last_error"] else ""),
+            event["message"],
+            event["delivery"] + (f" ({event['last_error']})" if event["last_error"] else ""),
         )
     if listing["events"]:
         out.print(table)
@@ -110,7 +113,7 @@ def send_test(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     settings = load_or_exit(config)
     configure_logging(json_lines=as_json)
     if not settings.alerts:
-        raise fail(escape("no [[alerts]] is configured: there is no channel to test"), 2)
+        raise fail("no [[alerts]] is configured: there is no channel to test", 2)
     results = asyncio.run(AlertService(settings.alerts).test_channels())
     if as_json:
         typer.echo(
@@ -126,6 +129,10 @@ def send_test(config: ConfigOption = None, as_json: JsonOption = False) -> None:
             verdict = (
                 "[green]ok[/]" if result.ok else f"[red]failed[/]: {escape(result.error or '')}"
             )
-            out.print(f"{escape(result.alert)} {result.channel}: {verdict}", highlight=False)
+            out.print(
+                f"{escape(result.alert)} {escape(result.channel)}: {verdict}",
+                markup=True,
+                highlight=False,
+            )
     if not all(result.ok for result in results):
         raise typer.Exit(1)

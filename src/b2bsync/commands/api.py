@@ -14,7 +14,8 @@ from b2bsync.bigcommerce.client import BigCommerceClient
 from b2bsync.bigcommerce.errors import BigCommerceError
 from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
 from b2bsync.bigcommerce.pagination import b2b_pages, v2_pages, v3_pages
-from b2bsync.config import ConfigError, load_bigcommerce_settings
+from b2bsync.bigcommerce.settings import BigCommerceSettings
+from b2bsync.commands.runtime import ConfigOption, connection_or_exit, fail, load_or_exit
 from b2bsync.observability import configure_logging
 
 __all__ = ["api_app"]
@@ -53,8 +54,13 @@ def _pages(
     return v3_pages(fetch, query, limit=int(given.get("limit", 250)))
 
 
-async def _run(path: str, b2b: bool, params: list[tuple[str, str]], all_pages: bool) -> None:
-    settings = load_bigcommerce_settings()
+async def _run(
+    settings: BigCommerceSettings,
+    path: str,
+    b2b: bool,
+    params: list[tuple[str, str]],
+    all_pages: bool,
+) -> None:
     async with BigCommerceClient.from_settings(settings) as client:
         http = client.b2b_http if b2b else client.store_http
         if not all_pages:
@@ -109,16 +115,17 @@ def get(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log each request to stderr.")
     ] = False,
+    config: ConfigOption = None,
 ) -> None:
-    """Print the JSON answer of a GET (settings from BIGCOMMERCE_* / B2B_* variables)."""
+    """Print the JSON answer of a GET to the configured store (the first of several)."""
     configure_logging(debug=verbose)
     params = _parse_params(param or [])
     if not b2b and not path.startswith(("/v2/", "/v3/")):
         raise typer.BadParameter("store API paths start with /v2/ or /v3/", param_hint="PATH")
     if not path.startswith("/"):
         path = "/" + path
+    connection = connection_or_exit(load_or_exit(config))
     try:
-        asyncio.run(_run(path, b2b, params, all_pages))
-    except (ConfigError, BigCommerceError, PartialListing) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        asyncio.run(_run(connection, path, b2b, params, all_pages))
+    except (BigCommerceError, PartialListing) as error:
+        raise fail(str(error)) from None

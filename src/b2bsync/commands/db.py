@@ -8,17 +8,10 @@ from typing import Annotated
 
 import typer
 from procrastinate.exceptions import ConnectorException
-from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from b2bsync.store import (
-    DATABASE_URL_ENV,
-    DEFAULT_DATABASE_URL,
-    Database,
-    StoreError,
-    display_url,
-    head_revision,
-)
+from b2bsync.commands.runtime import ConfigOption, fail, load_or_exit, out
+from b2bsync.store import Database, StoreError, display_url, head_revision
 from b2bsync.workers.schema import apply_job_schema
 
 db_app = typer.Typer(
@@ -26,26 +19,18 @@ db_app = typer.Typer(
 )
 
 DatabaseURL = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--database-url",
-        envvar=DATABASE_URL_ENV,
-        help="SQLite (sqlite:///path.db) or PostgreSQL (postgresql://...) URL.",
+        help="SQLite (sqlite:///path.db) or PostgreSQL (postgresql://...) URL (default: "
+        "$B2BSYNC_DATABASE_URL, else database_url of the configuration file).",
     ),
 ]
-
-_out = Console()
-_err = Console(stderr=True)
 
 
 def _reason(error: Exception) -> str:
     """The driver's message without SQLAlchemy's statement dump and help link."""
     return str(getattr(error, "orig", None) or error).strip()
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[bold red]Error:[/] {message}", highlight=False)
-    return typer.Exit(1)
 
 
 async def _upgrade(url: str, revision: str) -> tuple[str | None, str | None, bool]:
@@ -66,24 +51,27 @@ async def _current(url: str) -> str | None:
 
 @db_app.command()
 def upgrade(
-    database_url: DatabaseURL = DEFAULT_DATABASE_URL,
+    database_url: DatabaseURL = None,
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    config: ConfigOption = None,
 ) -> None:
-    """Create the tables or migrate them to the newest schema (on PostgreSQL also the job
-    queue tables of `b2bsync worker`)."""
-    shown = display_url(database_url)
+    """Create the tables or migrate them to the newest schema.
+
+    On PostgreSQL also the job queue tables of `b2bsync worker`."""
+    url = load_or_exit(config, database_url=database_url).database_url
+    shown = display_url(url)
     try:
-        before, after, jobs_created = asyncio.run(_upgrade(database_url, revision))
+        before, after, jobs_created = asyncio.run(_upgrade(url, revision))
     except StoreError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except (SQLAlchemyError, OSError, ConnectorException) as error:
-        raise _fail(f"cannot migrate {shown}: {_reason(error)}") from None
+        raise fail(f"cannot migrate {shown}: {_reason(error)}") from None
     if before == after:
-        _out.print(f"{shown} is already at revision {after}.", highlight=False)
+        out.print(f"{shown} is already at revision {after}.", highlight=False)
     else:
-        _out.print(f"{shown} migrated from {before or 'empty'} to {after}.", highlight=False)
+        out.print(f"{shown} migrated from {before or 'empty'} to {after}.", highlight=False)
     if jobs_created:
-        _out.print(
+        out.print(
             f"{shown}: created the job queue tables of `b2bsync worker`.",
             highlight=False,
             soft_wrap=True,
@@ -92,28 +80,30 @@ def upgrade(
 
 @db_app.command()
 def current(
-    database_url: DatabaseURL = DEFAULT_DATABASE_URL,
+    database_url: DatabaseURL = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = None,
 ) -> None:
     """Show the database's schema revision and whether it is the newest."""
-    shown = display_url(database_url)
+    url = load_or_exit(config, database_url=database_url).database_url
+    shown = display_url(url)
     try:
-        revision = asyncio.run(_current(database_url))
+        revision = asyncio.run(_current(url))
     except StoreError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except (SQLAlchemyError, OSError) as error:
-        raise _fail(f"cannot read {shown}: {_reason(error)}") from None
+        raise fail(f"cannot read {shown}: {_reason(error)}") from None
     head = head_revision()
     if as_json:
         report = {"database": shown, "revision": revision, "head": head}
         typer.echo(json.dumps({**report, "up_to_date": revision == head}))
         return
     if revision is None:
-        _out.print(f"{shown} is empty; run `b2bsync db upgrade`.", highlight=False)
+        out.print(f"{shown} is empty; run `b2bsync db upgrade`.", highlight=False)
     elif revision == head:
-        _out.print(f"{shown} is at revision {revision} (newest).", highlight=False)
+        out.print(f"{shown} is at revision {revision} (newest).", highlight=False)
     else:
-        _out.print(
+        out.print(
             f"{shown} is at revision {revision}; the newest is {head}: run `b2bsync db upgrade`.",
             highlight=False,
         )

@@ -359,11 +359,10 @@ def demo(
         bool, typer.Option("--dashboard/--no-dashboard", help="Serve the dashboard.")
     ] = True,
 ) -> None:
-    """Run the sandbox store with live shoppers, sync it continuously, show a live summary and
-    serve the dashboard at http://127.0.0.1:8000.
+    """Run the sandbox with live shoppers, sync it and serve the dashboard on 127.0.0.1:8000.
 
-    The sandbox is seeded with history; the sync writes a ledger, a `sql` and a `jsonl`
-    destination under --data-dir. No credentials are needed."""
+    A live summary follows the sync. The sandbox is seeded with history; the sync writes a
+    ledger, a `sql` and a `jsonl` destination under --data-dir. No credentials are needed."""
     configure_logging()
     # Only trouble is worth a line beside the live summary.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

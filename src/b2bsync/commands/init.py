@@ -118,8 +118,9 @@ def init(
         bool, typer.Option("--check/--no-check", help="Check the store with one API call.")
     ] = True,
 ) -> None:
-    """Write a working b2bsync.toml for a store (or the sandbox), the token kept in a file only
-    you can read, then check it with one API call."""
+    """Write a working b2bsync.toml for a store (or the sandbox), then check it.
+
+    The token is kept in a file only you can read; the check is one API call."""
     if path.exists() and not force:
         raise fail(f"{path} exists; pass --force to replace it, or --config-file another path", 2)
     if sandbox is not None:

@@ -58,8 +58,10 @@ def reconcile_command(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Report invoice payments without payment, payments without order, wrong open balances and
-    uninvoiced online orders (run `b2bsync sync` first: orders come from the ledger)."""
+    """Report where invoices, payments and orders disagree (run `b2bsync sync` first).
+
+    Invoice payments without payment, payments without order, wrong open balances and
+    uninvoiced online orders; the orders come from the ledger."""
     settings = load_or_exit(config)
     report = _act(settings, lambda ctx: reconcile(ctx, invoice_after=timedelta(days=days)))
     if as_json:

@@ -161,9 +161,9 @@ def _quarantine_table(records: list[QuarantinedRecord], title: str | None = None
     for record in records:
         table.add_row(
             str(record.stream),
-            escape(record.key),
+            record.key,
             "" if record.order_id is None else str(record.order_id),
-            escape(record.reason),
+            record.reason,
             record.last_seen_at.strftime("%Y-%m-%d %H:%M:%S"),
             str(record.times_seen),
         )
@@ -239,9 +239,14 @@ def show_order(
         typer.echo(json.dumps({**shown, "quarantined": [r.as_json() for r in mine]}))
         return
     out.print(
-        f"[bold]Order {shown['order_id']}[/] ({shown['store']}): {shown['order_type']}, "
-        f"{shown['state']}, status {shown['status_id']} {shown['status']}, "
-        f"version {shown['version']}" + (f", origin {shown['origin']}" if shown["origin"] else ""),
+        f"[bold]Order {shown['order_id']}[/] "
+        + escape(
+            f"({shown['store']}): {shown['order_type']}, "
+            f"{shown['state']}, status {shown['status_id']} {shown['status']}, "
+            f"version {shown['version']}"
+            + (f", origin {shown['origin']}" if shown["origin"] else "")
+        ),
+        markup=True,
         highlight=False,
     )
     classification = shown["classification"]

@@ -89,8 +89,9 @@ def replay(
         ),
     ] = False,
 ) -> None:
-    """Send dead letters (or the chosen orders) again; destinations deduplicate by key. With
-    --skip, give up on the dead letters (of the chosen orders) instead."""
+    """Send dead letters (or the chosen orders) again; destinations deduplicate by key.
+
+    With --skip, give up on the dead letters (of the chosen orders) instead."""
     settings = load_or_exit(config)
     chosen = order_ids or None
     if quarantined and (chosen or skip):

@@ -4,7 +4,8 @@
   install`) the intake-driven sync of `webhooks serve` (micro-batcher and watchdog), for the
   others a poll loop (`run_forever`); plus the web app.
 - `web`: the web app only (intakes, push endpoint, dashboard); callbacks queue a worker job for
-  their store. The sync runs in workers, so it needs PostgreSQL.
+  their store. The sync runs in workers, so it needs PostgreSQL; without a configured store it
+  serves the dashboard of the database alone.
 
 Each store with a secret has its intake at `/webhooks/bigcommerce/{store_hash}`; with a single
 store, `/webhooks/bigcommerce` too.
@@ -21,10 +22,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import make_url
 
 from b2bsync.commands.runtime import (
     ConfigOption,
     dashboard_access_or_exit,
+    fail,
     load_or_exit,
     open_fleet,
     out,
@@ -33,8 +36,7 @@ from b2bsync.commands.webhooks import (
     SecretDirOption,
     Service,
     make_intake,
-    serve_app,
-    serving_app,
+    serve_web,
     webhook_secret,
     webhook_sync,
 )
@@ -92,8 +94,9 @@ async def _run_all(
             highlight=False,
         )
         dashboard = fleet_dashboard(fleet, access, settings)
-        app = serving_app(settings, intakes=intakes, services=services, dashboard=dashboard)
-        await serve_app(app, host, port)
+        await serve_web(
+            settings, intakes=intakes, services=services, dashboard=dashboard, host=host, port=port
+        )
 
 
 async def _run_web(
@@ -106,15 +109,29 @@ async def _run_web(
         pending.add(task)
         task.add_done_callback(pending.discard)
 
-    async with open_fleet(settings) as fleet, jobs.app.open_async():
+    async with open_fleet(settings, stores_required=False) as fleet, jobs.app.open_async():
         intakes = [
             make_intake(fleet.db, store, secret, functools.partial(queue_round, store))
             for store, secret in _intake_secrets(fleet, secret_dir).items()
         ]
         out.print(f"b2bsync web on http://{host}:{port}; workers do the sync", highlight=False)
         dashboard = fleet_dashboard(fleet, access, settings)
-        app = serving_app(settings, intakes=intakes, services=(), dashboard=dashboard)
-        await serve_app(app, host, port)
+        await serve_web(
+            settings, intakes=intakes, services=(), dashboard=dashboard, host=host, port=port
+        )
+
+
+def _web_jobs(settings: Settings) -> WorkerApp:
+    """The job queue the web role hands store rounds to, in the PostgreSQL database; exit 2
+    naming the database_url for another database."""
+    backend = make_url(settings.database_url).get_backend_name()
+    if backend != "postgresql":
+        raise fail(
+            f"database_url: `run --role web` needs PostgreSQL; the database_url is {backend} "
+            "(on SQLite, `run --role all` serves the dashboard and syncs in one process)",
+            2,
+        )
+    return worker_app(settings)
 
 
 def run(
@@ -136,7 +153,6 @@ def run(
         return
     access = dashboard_access_or_exit(host)
     if role is Role.WEB:
-        # The jobs' queue lives in PostgreSQL: another database fails here, naming it.
-        asyncio.run(_run_web(settings, access, worker_app(settings), host, port, secret_dir))
+        asyncio.run(_run_web(settings, access, _web_jobs(settings), host, port, secret_dir))
     else:
         asyncio.run(_run_all(settings, access, host, port, secret_dir))

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from b2bsync.config import ConfigError, Settings, SyncOptions, load_settings
+from b2bsync.bigcommerce.settings import BigCommerceSettings
+from b2bsync.config import ConfigError, Settings, load_settings
 from b2bsync.destinations.registry import ConfiguredDestination, build_destinations
-from b2bsync.domain.retry_schedule import RetrySchedule
+from b2bsync.observability import configure_logging
 from b2bsync.store import Database, StoreError, display_url, head_revision
 from b2bsync.sync import SyncContext, SyncSettings
 from b2bsync.sync.alerts import AlertService
@@ -24,6 +26,7 @@ from b2bsync.web.access import Access, AccessError, check_bind
 __all__ = [
     "ConfigOption",
     "JsonOption",
+    "connection_or_exit",
     "dashboard_access_or_exit",
     "err",
     "fail",
@@ -33,7 +36,6 @@ __all__ = [
     "out",
     "store_or_exit",
     "sync_context",
-    "sync_settings",
 ]
 
 ConfigOption = Annotated[
@@ -47,30 +49,45 @@ ConfigOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
-out = Console()
-err = Console(stderr=True)
+# What commands print is data (order notes carry `[b2bsync]` markers, errors name `[[stores]]`),
+# so rich markup is off; the few styled lines opt in with `markup=True` and escape their data.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print `Error: message` on stderr; raise the returned `Exit` to stop with `code`."""
-    err.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print `Error: message` on stderr (the message as it is: brackets are not markup); raise
+    the returned `Exit` to stop with `code`."""
+    err.print(
+        f"[bold red]Error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
 
 
-def load_or_exit(config: Path | None) -> Settings:
-    """The settings, or exit 2 with one line naming the bad setting."""
+def load_or_exit(config: Path | None, *, database_url: str | None = None) -> Settings:
+    """The settings of the one loader (`config`, else `B2BSYNC_CONFIG`, else ./b2bsync.toml;
+    then the environment; then the flags given), or exit 2 with one line naming the bad
+    setting."""
+    if not structlog.is_configured():
+        # A warning of the loader goes to stderr even before the command chooses its log format.
+        configure_logging()
     try:
-        return load_settings(config)
+        return load_settings(config, database_url=database_url)
+    except ConfigError as error:
+        raise fail(str(error), 2) from None
+
+
+def connection_or_exit(settings: Settings) -> BigCommerceSettings:
+    """The configured store's settings, or exit 2 naming what is missing."""
+    try:
+        return settings.bigcommerce()
     except ConfigError as error:
         raise fail(str(error), 2) from None
 
 
 def store_or_exit(settings: Settings) -> str:
     """The configured store hash, or exit 2 naming what is missing."""
-    try:
-        return settings.bigcommerce().store_hash
-    except ConfigError as error:
-        raise fail(str(error), 2) from None
+    return connection_or_exit(settings).store_hash
 
 
 def dashboard_access_or_exit(host: str) -> Access:
@@ -82,20 +99,6 @@ def dashboard_access_or_exit(host: str) -> Access:
     except AccessError as error:
         raise fail(str(error), 2) from None
     return access
-
-
-def sync_settings(options: SyncOptions) -> SyncSettings:
-    """The engine's settings from the `[sync]` options."""
-    return SyncSettings(
-        overlap=timedelta(seconds=options.overlap_s),
-        page_size=options.page_size,
-        start=options.start,
-        backfill=timedelta(days=options.backfill_days),
-        classification_deadline=timedelta(seconds=options.classification_deadline_s),
-        policy=options.unclassified_policy,
-        retry=RetrySchedule(max_attempts=options.max_delivery_attempts),
-        lease=timedelta(seconds=options.delivery_lease_s),
-    )
 
 
 async def open_database(url: str) -> Database:
@@ -127,11 +130,13 @@ async def open_database(url: str) -> Database:
 
 
 @asynccontextmanager
-async def open_fleet(settings: Settings) -> AsyncIterator[Fleet]:
+async def open_fleet(settings: Settings, *, stores_required: bool = True) -> AsyncIterator[Fleet]:
     """Every configured store with the ledger database and destinations they share; all is
-    closed when the block ends. A bad setting exits 2 naming it."""
+    closed when the block ends. A bad setting exits 2 naming it; so does a missing store unless
+    not `stores_required` (a process that only serves the dashboard)."""
     try:
-        stores = {entry.store_hash: entry for entry in settings.store_entries()}
+        entries = settings.store_entries() if stores_required or settings.store_configured else ()
+        stores = {entry.store_hash: entry for entry in entries}
         destinations: list[ConfiguredDestination] = build_destinations(settings.destinations)
     except ConfigError as error:
         raise fail(str(error), 2) from None
@@ -146,7 +151,7 @@ async def open_fleet(settings: Settings) -> AsyncIterator[Fleet]:
             db=database,
             destinations=tuple(destinations),
             stores=stores,
-            engine=sync_settings(settings.sync),
+            engine=SyncSettings.from_options(settings.sync),
             writeback_rules=settings.writeback_rules,
             alerts=AlertService(settings.alerts) if settings.alerts else None,
         )

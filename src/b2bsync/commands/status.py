@@ -109,9 +109,9 @@ def _print_quarantine(quarantine: dict[str, Any]) -> None:
     for record in quarantine["newest"]:
         table.add_row(
             record["stream"],
-            escape(record["record"]),
+            record["record"],
             str(record["order_id"] or ""),
-            escape(record["reason"]),
+            record["reason"],
             record["last_seen_at"][:19].replace("T", " "),
             str(record["times_seen"]),
         )
@@ -121,9 +121,10 @@ def _print_quarantine(quarantine: dict[str, Any]) -> None:
 def _print(report: dict[str, Any]) -> None:
     lag = report["lag_s"]
     out.print(
-        f"[bold]{report['store'] or 'all stores'}[/] in {report['database']}: "
+        f"[bold]{escape(report['store'] or 'all stores')}[/] in {escape(report['database'])}: "
         f"{report['orders']} orders, lag {'-' if lag is None else f'{lag:.0f} s'}, "
         f"outbox depth {report['outbox_depth']}, dead letters {report['dead_letters']}",
+        markup=True,
         highlight=False,
     )
     types = Table("type", "orders", title="Orders by type")
@@ -191,8 +192,7 @@ def status(
         ),
     ] = True,
 ) -> None:
-    """Show watermarks, lag, orders by type and state, outbox depth, dead letters, rate budget
-    and webhook health."""
+    """Show watermarks, lag, orders by state, outbox, dead letters, rate budget and webhooks."""
     settings = load_or_exit(config)
     store = store_or_exit(settings) if settings.store_configured else None
     try:

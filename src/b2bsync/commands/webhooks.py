@@ -13,9 +13,8 @@ from typing import Annotated, Any
 
 import httpx2
 import typer
-import uvicorn
-from fastapi import FastAPI
 from pydantic import SecretStr
+from rich.markup import escape
 from rich.table import Table
 
 from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError
@@ -30,8 +29,7 @@ from b2bsync.commands.runtime import (
     store_or_exit,
     sync_context,
 )
-from b2bsync.config import ConfigError, Settings
-from b2bsync.config_stores import StoreEntry
+from b2bsync.config import ConfigError, Settings, StoreEntry
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database
 from b2bsync.sync.context import SyncContext
@@ -53,6 +51,7 @@ from b2bsync.sync.webhooks.watchdog import Watchdog
 from b2bsync.web import create_app
 from b2bsync.web.dashboard import Dashboard, single_store
 from b2bsync.web.inbound import inbound_router
+from b2bsync.web.serving import serve_app
 
 PUSH_TOKEN_ENV = "B2BSYNC_PUSH_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """Bearer token of `POST /push/{kind}`; without it the push endpoint is not served."""
@@ -63,8 +62,7 @@ signature."""
 __all__ = [
     "Service",
     "make_intake",
-    "serve_app",
-    "serving_app",
+    "serve_web",
     "webhook_secret",
     "webhook_sync",
     "webhooks_app",
@@ -100,8 +98,11 @@ StoreOption = Annotated[
     str | None,
     typer.Option(
         "--store",
-        help="The store hash of a [[stores]] entry (default: the first); its hooks call its "
-        "own intake, URL/webhooks/bigcommerce/HASH.",
+        # typer renders help as rich markup, where [stores] would be a tag.
+        help=escape(
+            "The store hash of a [[stores]] entry (default: the first); its hooks call its "
+            "own intake, URL/webhooks/bigcommerce/HASH."
+        ),
     ),
 ]
 
@@ -145,8 +146,10 @@ def install(
     secret_dir: SecretDirOption = DEFAULT_SECRET_DIR,
     config: ConfigOption = None,
 ) -> None:
-    """Create the order hooks calling URL/webhooks/bigcommerce (with `--store` or several
-    stores, URL/webhooks/bigcommerce/HASH); re-running changes nothing."""
+    """Create the order hooks calling this b2bsync; re-running changes nothing.
+
+    The hooks call URL/webhooks/bigcommerce (with `--store` or several stores,
+    URL/webhooks/bigcommerce/HASH)."""
     configure_logging()
     settings = load_or_exit(config)
     entry = _store_entry(settings, store_hash)
@@ -272,26 +275,22 @@ def webhook_sync(
     return intake, [batcher.run, batcher.spending(watchdog.run)]
 
 
-def serving_app(
+async def serve_web(
     settings: Settings,
     *,
     intakes: Sequence[WebhookIntake],
     services: Sequence[Service],
     dashboard: Dashboard,
-) -> FastAPI:
-    """`create_app` with the intakes, services and dashboard, plus the ERP push endpoint when
-    B2BSYNC_PUSH_TOKEN is set."""
+    host: str,
+    port: int,
+) -> None:
+    """Serve `create_app` with the intakes, services and dashboard, plus the ERP push endpoint
+    when B2BSYNC_PUSH_TOKEN is set, until SIGINT/SIGTERM."""
     app = create_app(intakes=intakes, services=services, dashboard=dashboard)
     push_token = os.environ.get(PUSH_TOKEN_ENV)
     if push_token:
         app.include_router(inbound_router(lambda: sync_context(settings), SecretStr(push_token)))
-    return app
-
-
-async def serve_app(app: FastAPI, host: str, port: int) -> None:
-    """Serve `app` with uvicorn until SIGINT/SIGTERM."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
-    await server.serve()
+    await serve_app(app, host, port)
 
 
 @webhooks_app.command("serve")
@@ -301,10 +300,12 @@ def serve(
     secret_dir: SecretDirOption = DEFAULT_SECRET_DIR,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the intake (POST /webhooks/bigcommerce) and run the sync it drives: micro-batches
-    on callbacks, the safety-net poll at the interval the watchdog sets, and delivery; and the
-    dashboard at / (off 127.0.0.1 it needs B2BSYNC_DASHBOARD_TOKEN or basic-auth credentials).
-    With B2BSYNC_PUSH_TOKEN set it also serves the ERP push endpoint (POST /push/{kind})."""
+    """Serve the webhook intake and the dashboard, and run the sync the webhooks drive.
+
+    The intake is POST /webhooks/bigcommerce; the sync runs micro-batches on callbacks, the
+    safety-net poll at the interval the watchdog sets, and delivery. The dashboard is at / (off
+    127.0.0.1 it needs B2BSYNC_DASHBOARD_TOKEN or basic-auth credentials). With
+    B2BSYNC_PUSH_TOKEN set it also serves the ERP push endpoint (POST /push/{kind})."""
     configure_logging()
     settings = load_or_exit(config)
     store = store_or_exit(settings)
@@ -319,9 +320,15 @@ def serve(
             dashboard = Dashboard(
                 db=ctx.db, access=access, contexts=single_store(ctx), settings=settings, store=store
             )
-            app = serving_app(settings, intakes=[intake], services=services, dashboard=dashboard)
             out.print(f"intake at {intake_url(f'http://{host}:{port}')}", highlight=False)
             out.print(f"dashboard at http://{host}:{port}/", highlight=False)
-            await serve_app(app, host, port)
+            await serve_web(
+                settings,
+                intakes=[intake],
+                services=services,
+                dashboard=dashboard,
+                host=host,
+                port=port,
+            )
 
     asyncio.run(run())

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from b2bsync.commands.runtime import (
@@ -21,17 +22,10 @@ from b2bsync.commands.runtime import (
     store_or_exit,
     sync_context,
 )
-from b2bsync.config import Settings
+from b2bsync.config import Settings, load_rules
+from b2bsync.domain.writeback_rules import DEFAULT_RULES, RulesError, WritebackRule
 from b2bsync.observability import configure_logging
-from b2bsync.sync.loopback.writeback import (
-    DEFAULT_RULES,
-    RulesError,
-    WritebackReport,
-    WritebackRule,
-    load_rules,
-    run_writebacks,
-    writeback_history,
-)
+from b2bsync.sync.loopback.writeback import WritebackReport, run_writebacks, writeback_history
 
 __all__ = ["writeback_app"]
 
@@ -83,8 +77,11 @@ def run(
         Path | None,
         typer.Option(
             "--rules",
-            help="TOML file of [[rule]] tables (default: [[writeback]] in b2bsync.toml, "
-            "else notes only).",
+            # typer renders help as rich markup, where [rule] would be a tag.
+            help=escape(
+                "TOML file of [[rule]] tables (default: [[writeback]] in b2bsync.toml, "
+                "else notes only)."
+            ),
         ),
     ] = None,
     dry_run: Annotated[

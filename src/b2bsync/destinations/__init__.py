@@ -20,8 +20,6 @@ from b2bsync.destinations.registry import (
     ConfiguredDestination,
     DestinationSettings,
     build_destinations,
-    load_destination_settings,
-    read_destination_settings,
 )
 from b2bsync.destinations.routing import Route, destinations_for
 from b2bsync.destinations.signing import sign, verify_signature
@@ -46,8 +44,6 @@ __all__ = [
     "SqlDestination",
     "build_destinations",
     "destinations_for",
-    "load_destination_settings",
-    "read_destination_settings",
     "sign",
     "verify_signature",
 ]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from b2bsync import B2BSyncError
-from b2bsync.config import ConfigError
+from b2bsync.errors import B2BSyncError, ConfigError
 
 __all__ = ["DestinationConfigError", "DestinationError", "InvalidSignature", "PermanentError"]
 

@@ -1,27 +1,20 @@
-"""Destinations from configuration: `[[destinations]]` tables in `b2bsync.toml`, or a JSON array
-in `B2BSYNC_DESTINATIONS`. String values may reference the environment as `${VAR}`, which is how
-secrets stay out of the file. Every mistake is a `DestinationConfigError` naming the setting.
-"""
+"""What a destination's configuration holds (one settings model per `type`) and how the
+destinations are built from it. Reading the settings (`[[destinations]]` of `b2bsync.toml`,
+`B2BSYNC_DESTINATIONS`, `${VAR}` references) is `b2bsync.config`'s job."""
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Literal, TypeAlias
 from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    RootModel,
     SecretStr,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
@@ -37,7 +30,6 @@ from b2bsync.destinations.routing import Route
 from b2bsync.destinations.sql import DEFAULT_ORDERS_TABLE, DEFAULT_PAYMENTS_TABLE, SqlDestination
 
 __all__ = [
-    "DESTINATIONS_ENV",
     "AmqpSettings",
     "ConfiguredDestination",
     "DestinationSettings",
@@ -47,17 +39,10 @@ __all__ = [
     "RedisSettings",
     "SqlSettings",
     "build_destinations",
-    "load_destination_settings",
-    "read_destination_settings",
 ]
-
-DESTINATIONS_ENV = "B2BSYNC_DESTINATIONS"
-"""A JSON array of destination tables; when set it replaces the file's `[[destinations]]`."""
 
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _TABLE = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
-_TYPES = "'sql', 'http', 'jsonl', 'python', 'redis', 'amqp'"
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class _Common(BaseModel):
@@ -175,10 +160,6 @@ DestinationSettings: TypeAlias = Annotated[AnySettings, Field(discriminator="typ
 """One `[[destinations]]` table, by its `type`."""
 
 
-class _OneDestination(RootModel[DestinationSettings]):
-    pass
-
-
 @dataclass(frozen=True, slots=True)
 class ConfiguredDestination:
     """A destination with the name and routing rule it was configured with."""
@@ -186,90 +167,6 @@ class ConfiguredDestination:
     name: str
     route: Route
     destination: Destination
-
-
-def _expand(value: Any, where: str, environ: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-
-        def lookup(match: re.Match[str]) -> str:
-            variable = match.group(1)
-            if variable not in environ:
-                raise DestinationConfigError(
-                    f"{where} refers to ${{{variable}}}, which is not set in the environment"
-                )
-            return environ[variable]
-
-        return _ENV_REFERENCE.sub(lookup, value)
-    if isinstance(value, Mapping):
-        return {key: _expand(item, f"{where}.{key}", environ) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_expand(item, f"{where}[{index}]", environ) for index, item in enumerate(value)]
-    return value
-
-
-def _describe(index: int, raw: Mapping[str, Any]) -> str:
-    label = f"destinations[{index}]"
-    if isinstance(raw.get("name"), str):
-        label += f" ({raw['name']!r})"
-    return label
-
-
-def load_destination_settings(
-    raw: object, *, environ: Mapping[str, str] | None = None
-) -> list[AnySettings]:
-    """Validate a list of destination tables (as read from TOML or JSON), expanding `${VAR}`."""
-    env = os.environ if environ is None else environ
-    if not isinstance(raw, list):
-        raise DestinationConfigError(
-            f"destinations must be a list of tables, got {type(raw).__name__}"
-        )
-    settings: list[AnySettings] = []
-    for index, item in enumerate(raw):
-        if not isinstance(item, Mapping):
-            raise DestinationConfigError(f"destinations[{index}] must be a table")
-        label = _describe(index, item)
-        expanded = _expand(item, label, env)
-        try:
-            settings.append(_OneDestination.model_validate(expanded).root)
-        except ValidationError as error:
-            first = error.errors()[0]
-            loc = [str(part) for part in first["loc"]]
-            if loc and loc[0] == expanded.get("type"):
-                loc = loc[1:]
-            setting = ".".join(loc) or "type"
-            if first["type"] == "union_tag_not_found":
-                reason = f"missing; expected one of {_TYPES}"
-            elif first["type"] == "union_tag_invalid":
-                reason = f"{expanded.get('type')!r} is not one of {_TYPES}"
-            else:
-                reason = str(first["msg"]).removeprefix("Value error, ")
-            raise DestinationConfigError(f"{label}: {setting}: {reason}") from None
-    names = [setting.name for setting in settings]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise DestinationConfigError(f"destination names must be unique: {duplicates}")
-    return settings
-
-
-def read_destination_settings(
-    *, toml_path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> list[AnySettings]:
-    """The configured destinations: `B2BSYNC_DESTINATIONS` (JSON) if set, else the
-    `[[destinations]]` of `toml_path` (none when the file does not exist)."""
-    env = os.environ if environ is None else environ
-    if env.get(DESTINATIONS_ENV):
-        try:
-            raw = json.loads(env[DESTINATIONS_ENV])
-        except json.JSONDecodeError as error:
-            raise DestinationConfigError(f"{DESTINATIONS_ENV} is not valid JSON: {error}") from None
-        return load_destination_settings(raw, environ=env)
-    if toml_path is None or not toml_path.exists():
-        return []
-    try:
-        document = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise DestinationConfigError(f"{toml_path} is not valid TOML: {error}") from None
-    return load_destination_settings(document.get("destinations", []), environ=env)
 
 
 def _build(setting: AnySettings) -> Destination:

@@ -21,7 +21,7 @@ import apprise
 import structlog
 from pydantic import SecretStr
 
-from b2bsync.config_alerts import AlertSettings, channel_label
+from b2bsync.config import AlertSettings, channel_label
 from b2bsync.domain.alerts import AlertState, evaluate, next_standing
 from b2bsync.store.alerts import AlertEvent, DeliveryState, read_health
 from b2bsync.store.database import Database

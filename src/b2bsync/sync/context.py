@@ -10,20 +10,24 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from b2bsync.bigcommerce import BigCommerceClient
+from b2bsync.config import SyncOptions
 from b2bsync.destinations.registry import ConfiguredDestination
 from b2bsync.domain.classification import UnclassifiedPolicy
 from b2bsync.domain.retry_schedule import RetrySchedule
+from b2bsync.domain.writeback_rules import WritebackRule
 from b2bsync.store.database import Database
 from b2bsync.sync.calls import CallCounter
 
 if TYPE_CHECKING:
     from b2bsync.sync.alerts import AlertService
-    from b2bsync.sync.loopback.writeback import WritebackRule
 
 __all__ = ["DEFAULT_RETRY", "SyncContext", "SyncSettings", "utc_now"]
 
 
-DEFAULT_RETRY = RetrySchedule(max_attempts=8)
+_DOCUMENTED = SyncOptions()
+"""The `[sync]` defaults, stated once in the configuration; the engine's follow them."""
+
+DEFAULT_RETRY = RetrySchedule(max_attempts=_DOCUMENTED.max_delivery_attempts)
 """Outbox retries: exponential from 5 s, capped at 1 h, dead after the 8th failed attempt."""
 
 
@@ -36,22 +40,22 @@ def utc_now() -> datetime:
 class SyncSettings:
     """Knobs of the sync services; the defaults are the documented ones."""
 
-    overlap: timedelta = timedelta(minutes=5)
+    overlap: timedelta = timedelta(seconds=_DOCUMENTED.overlap_s)
     """How far below its watermark each incremental scan starts again."""
-    page_size: int = 250
+    page_size: int = _DOCUMENTED.page_size
     b2b_page_size: int = 200
     start: datetime | None = None
     """Where the first scan (the backfill) starts; None means `backfill` before now."""
-    backfill: timedelta = timedelta(days=365)
-    classification_deadline: timedelta = timedelta(minutes=30)
-    policy: UnclassifiedPolicy = UnclassifiedPolicy.HOLD
+    backfill: timedelta = timedelta(days=_DOCUMENTED.backfill_days)
+    classification_deadline: timedelta = timedelta(seconds=_DOCUMENTED.classification_deadline_s)
+    policy: UnclassifiedPolicy = _DOCUMENTED.unclassified_policy
     recheck_base: timedelta = timedelta(seconds=30)
     recheck_cap: timedelta = timedelta(minutes=10)
     recheck_batch: int = 100
     """Pending orders looked at per `recheck_pending` call (each may cost one API call)."""
     retry: RetrySchedule = DEFAULT_RETRY
     delivery_batch: int = 100
-    lease: timedelta = timedelta(minutes=5)
+    lease: timedelta = timedelta(seconds=_DOCUMENTED.delivery_lease_s)
     """How long a claimed outbox row stays ours before another worker may take it."""
 
     def __post_init__(self) -> None:
@@ -63,6 +67,20 @@ class SyncSettings:
             raise ValueError("overlap cannot be negative")
         if self.start is not None and self.start.utcoffset() is None:
             raise ValueError("start must be an aware datetime (UTC)")
+
+    @classmethod
+    def from_options(cls, options: SyncOptions) -> SyncSettings:
+        """The engine's settings from the `[sync]` options (the rest at their defaults)."""
+        return cls(
+            overlap=timedelta(seconds=options.overlap_s),
+            page_size=options.page_size,
+            start=options.start,
+            backfill=timedelta(days=options.backfill_days),
+            classification_deadline=timedelta(seconds=options.classification_deadline_s),
+            policy=options.unclassified_policy,
+            retry=RetrySchedule(max_attempts=options.max_delivery_attempts),
+            lease=timedelta(seconds=options.delivery_lease_s),
+        )
 
     def first_start(self, now: datetime) -> datetime:
         """Lower bound of the very first scan of a stream."""

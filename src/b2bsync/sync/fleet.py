@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry
-from b2bsync.config_stores import StoreEntry
+from b2bsync.config import StoreEntry
 from b2bsync.destinations.registry import ConfiguredDestination
+from b2bsync.domain.writeback_rules import WritebackRule
 from b2bsync.store.database import Database
 from b2bsync.sync.calls import CallCounter
 from b2bsync.sync.context import SyncContext, SyncSettings
 
 if TYPE_CHECKING:
     from b2bsync.sync.alerts import AlertService
-    from b2bsync.sync.loopback.writeback import WritebackRule
 
 __all__ = ["Fleet"]
 

@@ -20,10 +20,11 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from b2bsync import __version__
-from b2bsync.sync.webhooks.intake import WebhookIntake, intake_router
+from b2bsync.sync.webhooks.intake import WebhookIntake
 from b2bsync.web.api import api_router
 from b2bsync.web.dashboard import Dashboard
 from b2bsync.web.guard import Forbidden, NotAuthenticated, require_login
+from b2bsync.web.intake import intake_router
 from b2bsync.web.metrics import set_quarantined
 from b2bsync.web.pages import TEMPLATES, login_router, pages_router
 

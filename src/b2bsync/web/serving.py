@@ -1,5 +1,6 @@
-"""Serving the app inside a process that has its own event loop and signal handling (the demo):
-a socket bound up front, so a busy port is a clear error before anything starts, and a uvicorn
+"""Serving the app with uvicorn: `serve_app` for a process that is only the server (it stops on
+SIGINT/SIGTERM); for a process that has its own event loop and signal handling (the demo), a
+socket bound up front, so a busy port is a clear error before anything starts, and a uvicorn
 server that leaves SIGINT/SIGTERM to its host."""
 
 from __future__ import annotations
@@ -9,8 +10,15 @@ import socket
 from collections.abc import Generator
 
 import uvicorn
+from fastapi import FastAPI
 
-__all__ = ["EmbeddedServer", "bind"]
+__all__ = ["EmbeddedServer", "bind", "serve_app"]
+
+
+async def serve_app(app: FastAPI, host: str, port: int) -> None:
+    """Serve `app` with uvicorn until SIGINT/SIGTERM."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    await server.serve()
 
 
 def bind(host: str, port: int) -> socket.socket:

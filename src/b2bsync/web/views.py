@@ -12,13 +12,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from b2bsync.bigcommerce import Family, GovernorSnapshot
-from b2bsync.config import ConfigError
-from b2bsync.config_alerts import AlertSettings
-from b2bsync.config_stores import StoreEntry
+from b2bsync.config import AlertSettings, ConfigError, StoreEntry
+from b2bsync.domain.writeback_rules import WritebackRule
 from b2bsync.store import InvoiceRow, LedgerQuery, OutboxRow, PaymentRow, display_url
 from b2bsync.store.order_json import detail_json, summary_json
 from b2bsync.store.reports import days_back
-from b2bsync.sync.loopback.writeback import WritebackRule
 from b2bsync.sync.status import ReadModel
 from b2bsync.sync.webhooks.quota import DEFAULT_SHARE
 from b2bsync.web.chart import amounts_by_day, daily_chart, main_currency, orders_by_day

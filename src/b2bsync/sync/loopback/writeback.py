@@ -13,21 +13,18 @@ and no delivery.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import structlog
-from pydantic import BaseModel, ConfigDict, ValidationError
 
-from b2bsync import B2BSyncError
 from b2bsync.bigcommerce import BigCommerceError
 from b2bsync.domain.fingerprint import WRITEBACK_MARKER, content_hash
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import InvoiceRole, OrderRecord
+from b2bsync.domain.writeback_rules import DEFAULT_RULES, WritebackRule
 from b2bsync.store import Database, LedgerEntry, LedgerQuery
 from b2bsync.store.writebacks import WritebackEntry
 from b2bsync.sync.context import SyncContext
@@ -35,17 +32,13 @@ from b2bsync.sync.context import SyncContext
 __all__ = [
     "B2B_EXTRA",
     "B2B_PO",
-    "DEFAULT_RULES",
     "MOVABLE_STATUSES",
     "V2_NOTES",
     "V2_STATUS",
     "FieldChange",
     "LiveOrder",
     "PlannedWrite",
-    "RulesError",
     "WritebackReport",
-    "WritebackRule",
-    "load_rules",
     "money_text",
     "plan_changes",
     "render_note",
@@ -71,68 +64,6 @@ _DEFAULT_NOTES = {
     OrderType.ONLINE_ORDER: "Synced by b2bsync (version {version})",
 }
 _SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£"}
-
-
-class WritebackRule(BaseModel):
-    """What to write back for one order type. Templates may use `{order_id}`, `{version}`,
-    `{external_order_id}`, `{po_number}`, `{company}` and `{invoices}` (for invoice payments:
-    `INV-1001 ($250.00), INV-1002 ($80.00)`)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    order_type: OrderType
-    notes: bool = True
-    """Write the marker line into `staff_notes`."""
-    note_template: str = ""
-    """The marker line's text after `[b2bsync] `; empty means the order type's default."""
-    status_id: int | None = None
-    """Move the order to this status (e.g. 10 Completed) when it is in an open status."""
-    po_number_template: str | None = None
-    """Set the B2B order's PO number to this (B2B orders only)."""
-    extra_field: str | None = None
-    """Write the note text into this B2B order extra field (B2B orders only)."""
-
-
-DEFAULT_RULES: tuple[WritebackRule, ...] = (
-    WritebackRule(order_type=OrderType.INVOICE_PAYMENT),
-    WritebackRule(order_type=OrderType.ONLINE_ORDER),
-)
-"""Safe defaults: a marker line on invoice payments and online orders, nothing else."""
-
-
-class RulesError(B2BSyncError):
-    """The write-back rules file is unreadable or names an unknown setting."""
-
-
-def parse_rules(tables: object, source: str) -> tuple[WritebackRule, ...]:
-    """Rules from a list of tables (`[[rule]]` in a rules file, `[[writeback]]` in
-    b2bsync.toml); `source` names where they came from in errors."""
-    if not isinstance(tables, list) or not tables:
-        raise RulesError(f"{source} has no rule tables")
-    rules = []
-    for position, table in enumerate(tables, start=1):
-        try:
-            rules.append(WritebackRule.model_validate(table))
-        except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise RulesError(f"{source}: rule {position}, {where}: {first['msg']}") from None
-    return tuple(rules)
-
-
-def load_rules(path: Path) -> tuple[WritebackRule, ...]:
-    """Rules from a TOML file of `[[rule]]` tables, e.g.
-
-        [[rule]]
-        order_type = "invoice_payment"
-        status_id = 10
-
-    An order type without a table gets no write-back; a file without tables is an error."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise RulesError(f"cannot read write-back rules from {path}: {error}") from None
-    return parse_rules(document.get("rule"), f"{path} [[rule]]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,12 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from b2bsync.bigcommerce.rate_budget import PLAN_BUDGETS, RateBudget, parse_rate_budget
-from b2bsync.config import BigCommerceSettings, ConfigError, expand_env
-from b2bsync.sync.loopback.writeback import RulesError, WritebackRule, parse_rules
+from b2bsync.bigcommerce.settings import BigCommerceSettings
+from b2bsync.config.env import expand_env
+from b2bsync.config.validation import setting_error
+from b2bsync.config.writeback import configured_rules
+from b2bsync.domain.writeback_rules import WritebackRule
+from b2bsync.errors import ConfigError
 
 __all__ = ["StoreEntry", "StoreSettings", "parse_stores"]
 
@@ -132,10 +136,7 @@ def _rate_budget(table: Mapping[str, Any], where: str) -> RateBudget | None:
 def _writeback(value: Any, where: str) -> tuple[WritebackRule, ...]:
     if value == []:
         return ()
-    try:
-        return parse_rules(value, f"{where} ([[stores.writeback]])")
-    except RulesError as error:
-        raise ConfigError(str(error)) from None
+    return configured_rules(value, f"{where} ([[stores.writeback]])")
 
 
 def _entry(
@@ -172,13 +173,9 @@ def _entry(
     try:
         connection = StoreSettings(**values)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
-        key = _ERROR_KEYS.get(field, field)
-        if first["type"] == "missing":
-            raise ConfigError(f"{where}.{key} is not set") from None
-        reason = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{where}.{key} is malformed: {reason}") from None
+        raise setting_error(
+            error, lambda field: f"{where}.{_ERROR_KEYS.get(field, field)}"
+        ) from None
     budget = _rate_budget(table, where)
     return StoreEntry(connection, chosen, channels, budget, writeback)
 

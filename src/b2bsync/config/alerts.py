@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from b2bsync.config import ConfigError, expand_env
+from b2bsync.config.env import expand_env
 from b2bsync.domain.alerts import AlertPolicy, Condition, Thresholds
+from b2bsync.errors import ConfigError
 
 __all__ = ["AlertSettings", "channel_label", "parse_alerts", "parse_duration"]
 
