@@ -1,6 +1,6 @@
 """The write-back rule model: what b2bsync may write back for one order type, and how a list of
 rule tables is validated. Pure data: reading a rules file is the configuration's job
-(`b2bsync.config`), applying rules is `b2bsync.sync.writeback`'s."""
+(`b2bsync.config`), applying rules is `b2bsync.sync.loopback.writeback`'s."""
 
 from __future__ import annotations
 

@@ -4,13 +4,15 @@ into the local caches, each with its own checkpoint. Each returns the orders who
 - `metafields`: `GET /v3/orders/metafields?key=orderType&date_modified:min=...`, cursor paged;
   ids never move under a cursor, so the watermark is the newest date seen, capped at the scan's
   start (a metafield changed behind the cursor is newer than that and read next time).
-- `b2b_orders`, `companies`: sorted by `updatedAt` ascending from a moving `minModified` anchor,
+- `b2b_orders`: sorted by `updatedAt` ascending from a moving `minModified` anchor,
   always at offset 0 (like the V2 scan), because a record updated during the scan jumps to the
   end and would shift an unread one into an already-read offset (the client's
   `b2b.orders_modified_since` pages B2B orders this way).
-- `invoices`, `payments`: no date filter exists; read newest first (`sortBy=updatedAt`,
-  `orderBy=DESC`) until older than the lower bound. A change during the scan moves a row to the
-  front, which only repeats rows, never skips one. The watermark is the scan's start.
+- `invoices`, `payments` (and `companies`): read newest first (`sortBy=updatedAt`,
+  `orderBy=DESC`) until older than the lower bound (invoices and payments have no date filter).
+  A change during the scan moves a row to the front, which only repeats rows, never skips one.
+  Rows are cached a page per transaction; the watermark, the scan's start, is saved after the
+  last page.
 """
 
 from __future__ import annotations
@@ -180,20 +182,59 @@ async def scan_b2b_orders(ctx: SyncContext, now: datetime) -> StreamResult:
     return StreamResult(stream, read + rejected, frozenset(changed), rejected)
 
 
-async def _newest_first(
-    items: AsyncIterator[T], updated: Callable[[T], datetime | None], lower: datetime
-) -> list[T]:
-    """Items of a newest-first listing down to `lower` (inclusive)."""
-    found: list[T] = []
+async def _newest_first_pages(
+    items: AsyncIterator[T], updated: Callable[[T], datetime | None], lower: datetime, size: int
+) -> AsyncIterator[list[T]]:
+    """Items of a newest-first listing down to `lower` (inclusive), `size` at a time."""
+    page: list[T] = []
     try:
         async for item in items:
             moment = updated(item)
             if moment is not None and moment < lower:
                 break
-            found.append(item)
+            page.append(item)
+            if len(page) >= size:
+                yield page
+                page = []
     finally:
         await _close(items)
-    return found
+    if page:
+        yield page
+
+
+async def _cache_newest_first(
+    ctx: SyncContext,
+    stream: str,
+    now: datetime,
+    listing: Callable[[Callable[[Rejected], None]], AsyncIterator[T]],
+    updated: Callable[[T], datetime | None],
+    rejected_stream: RejectedStream,
+    key: Callable[[T], object],
+    write: Callable[[Transaction, list[T]], Awaitable[set[int]]],
+) -> StreamResult:
+    """Read a newest-first listing down to the stream's lower bound and cache it an API page
+    per transaction (`write` returns the orders a page changed), so memory stays that of a page
+    however many records a first scan reads (a B2B invoice or payment model weighs ~20 KB); the
+    watermark (the scan's start) is saved only after the last page, so a scan cut short is read
+    again from the same bound."""
+    lower = await _lower_bound(ctx, stream, now, first=EVERYTHING)
+    rejects: list[Rejected] = []
+    orders: set[int] = set()
+    read = rejected = 0
+    pages = _newest_first_pages(listing(rejects.append), updated, lower, ctx.settings.b2b_page_size)
+    async for page in pages:
+        async with ctx.db.transaction() as tx:
+            orders |= await write(tx, page)
+            await _settle(tx, ctx, rejected_stream, rejects, [str(key(item)) for item in page], now)
+        read += len(page)
+        rejected += len(rejects)
+        rejects.clear()
+    async with ctx.db.transaction() as tx:
+        # A last page holding only malformed records yields nothing to the loop above.
+        await _settle(tx, ctx, rejected_stream, rejects, (), now)
+        await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
+    rejected += len(rejects)
+    return StreamResult(stream, read + rejected, frozenset(orders), rejected)
 
 
 def _desc_filters() -> dict[str, Any]:
@@ -202,75 +243,75 @@ def _desc_filters() -> dict[str, Any]:
 
 async def scan_invoices(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache invoices updated since the checkpoint; the orders they bill have changed."""
-    stream = "invoices"
-    lower = await _lower_bound(ctx, stream, now, first=EVERYTHING)
-    rejects: list[Rejected] = []
-    found: list[Invoice] = await _newest_first(
-        ctx.client.b2b.invoices(
-            _desc_filters(), page_size=ctx.settings.b2b_page_size, rejects=rejects.append
+
+    async def write(tx: Transaction, page: list[Invoice]) -> set[int]:
+        rows = [invoice_row(invoice) for invoice in page]
+        changed = await tx.signals.put_invoices(ctx.store, rows, now)
+        return {
+            int(row.order_number)
+            for row in rows
+            if row.invoice_id in changed and row.order_number and row.order_number.isdigit()
+        }
+
+    return await _cache_newest_first(
+        ctx,
+        "invoices",
+        now,
+        lambda rejects: ctx.client.b2b.invoices(
+            _desc_filters(), page_size=ctx.settings.b2b_page_size, rejects=rejects
         ),
         lambda invoice: invoice.updated_at,
-        lower,
+        RejectedStream.B2B_INVOICE,
+        lambda invoice: invoice.id,
+        write,
     )
-    rows = [invoice_row(invoice) for invoice in found]
-    async with ctx.db.transaction() as tx:
-        changed = await tx.signals.put_invoices(ctx.store, rows, now)
-        clean = [str(invoice.id) for invoice in found]
-        await _settle(tx, ctx, RejectedStream.B2B_INVOICE, rejects, clean, now)
-        await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
-    orders = {
-        int(row.order_number)
-        for row in rows
-        if row.invoice_id in changed and row.order_number and row.order_number.isdigit()
-    }
-    return StreamResult(stream, len(found) + len(rejects), frozenset(orders), len(rejects))
 
 
 async def scan_payments(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache invoice payments updated since the checkpoint; their checkout orders changed."""
-    stream = "payments"
-    lower = await _lower_bound(ctx, stream, now, first=EVERYTHING)
-    rejects: list[Rejected] = []
-    found: list[Payment] = await _newest_first(
-        ctx.client.b2b.payments(
-            _desc_filters(), page_size=ctx.settings.b2b_page_size, rejects=rejects.append
+
+    async def write(tx: Transaction, page: list[Payment]) -> set[int]:
+        rows = [payment_row(payment) for payment in page]
+        changed = await tx.signals.put_payments(ctx.store, rows, now)
+        return {
+            row.order_id for row in rows if row.payment_id in changed and row.order_id is not None
+        }
+
+    return await _cache_newest_first(
+        ctx,
+        "payments",
+        now,
+        lambda rejects: ctx.client.b2b.payments(
+            _desc_filters(), page_size=ctx.settings.b2b_page_size, rejects=rejects
         ),
         lambda payment: payment.updated_at,
-        lower,
+        RejectedStream.B2B_PAYMENT,
+        lambda payment: payment.id,
+        write,
     )
-    rows = [payment_row(payment) for payment in found]
-    async with ctx.db.transaction() as tx:
-        changed = await tx.signals.put_payments(ctx.store, rows, now)
-        clean = [str(payment.id) for payment in found]
-        await _settle(tx, ctx, RejectedStream.B2B_PAYMENT, rejects, clean, now)
-        await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
-    orders = {
-        row.order_id for row in rows if row.payment_id in changed and row.order_id is not None
-    }
-    return StreamResult(stream, len(found) + len(rejects), frozenset(orders), len(rejects))
 
 
 async def scan_companies(ctx: SyncContext, now: datetime) -> StreamResult:
     """Cache companies updated since the checkpoint; a renamed company changes its orders."""
-    stream = "companies"
-    lower = await _lower_bound(ctx, stream, now, first=EVERYTHING)
-    rejects: list[Rejected] = []
-    found: list[Company] = await _newest_first(
-        ctx.client.b2b.companies(
-            _desc_filters(), page_size=ctx.settings.b2b_page_size, rejects=rejects.append
+
+    async def write(tx: Transaction, page: list[Company]) -> set[int]:
+        changed = await tx.signals.put_companies(
+            ctx.store, [company_row(company) for company in page], now
+        )
+        return await tx.signals.orders_of_companies(ctx.store, changed)
+
+    return await _cache_newest_first(
+        ctx,
+        "companies",
+        now,
+        lambda rejects: ctx.client.b2b.companies(
+            _desc_filters(), page_size=ctx.settings.b2b_page_size, rejects=rejects
         ),
         lambda company: company.updated_at,
-        lower,
+        RejectedStream.B2B_COMPANY,
+        lambda company: company.company_id,
+        write,
     )
-    async with ctx.db.transaction() as tx:
-        changed = await tx.signals.put_companies(
-            ctx.store, [company_row(company) for company in found], now
-        )
-        orders = await tx.signals.orders_of_companies(ctx.store, changed)
-        clean = [str(company.company_id) for company in found]
-        await _settle(tx, ctx, RejectedStream.B2B_COMPANY, rejects, clean, now)
-        await tx.checkpoints.put(ctx.store, stream, watermark=now, cursor=None, now=now)
-    return StreamResult(stream, len(found) + len(rejects), frozenset(orders), len(rejects))
 
 
 STREAMS: tuple[Callable[[SyncContext, datetime], Awaitable[StreamResult]], ...] = (

@@ -1,7 +1,7 @@
 """`POST /webhooks/bigcommerce[/{store_hash}]`: the HTTP face of the webhook intake. The intake
 itself (authentication, size cap, signature, parsing, the change feed) is
-`b2bsync.sync.intake.WebhookIntake`; this router only hands it the request's headers and body
-stream and turns its verdict into a response."""
+`b2bsync.sync.webhooks.intake.WebhookIntake`; this router only hands it the request's headers
+and body stream and turns its verdict into a response."""
 
 from __future__ import annotations
 
