@@ -8,7 +8,8 @@ one request for a whole burst. Batch scans start a short `batch_overlap` below t
 instead of the poll's minutes-long overlap, because they run every second; the safety-net poll
 re-reads its full overlap below the same watermark, so nothing a batch scan could miss escapes.
 The rows are acknowledged only after the ledger commit, so a process killed between receipt and
-processing leaves them open: their lease runs out and the next batch or poll takes them.
+processing leaves them open: their lease runs out and a later batch takes them (the first poll of
+a new process, and the end of every poll, wake one).
 """
 
 from __future__ import annotations
@@ -145,10 +146,11 @@ class MicroBatcher:
     that a poll runs as a task of its own next to the batches, started every `poll_interval()`
     seconds (start to start, so consecutive polls' overlaps meet), and never two at once.
     `poll_interval` is read at each start: the watchdog shortens it while webhooks are
-    unhealthy. Everything keeps within `settings.quota_share` of the store API quota (`quota`):
-    a batch waits until the share allows its expected cost, so a busy store gets fewer, fuller
-    batches, and each request of a poll waits for its part of the share (`quota`), so a
-    poll of tens of pages neither bursts through the share nor holds the batches up.
+    unhealthy. Everything keeps within `settings.quota_share` of the store API quota (`quota`)
+    and of B2B Edition's (`b2b_quota`): a batch waits until the share allows its expected cost,
+    so a busy store gets fewer, fuller batches, and each request of a poll waits for its part of
+    the share, so a poll of tens of pages neither bursts through the share nor holds the batches
+    up.
 
     A batch and a poll may scan the same stream at once: each page commits in its own
     transaction over locked ledger rows, a read older than the ledger changes nothing, and a
@@ -223,7 +225,8 @@ class MicroBatcher:
 
     async def poll_round(self) -> RunSummary:
         """`poll_round` for this batcher's store (the change feed, then a full `run_once`) at
-        the governor's pace, counted in `polls` and taken out of the share afterwards."""
+        the governor's pace, counted in `polls`; its requests are taken out of the shares as
+        they go (a catch-up far over budget leaves a bounded debt)."""
         with gated(self._count_request):
             summary = await poll_round(self.ctx, self.settings)
         self.polls += 1
