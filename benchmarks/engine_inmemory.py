@@ -33,8 +33,8 @@ from typing import Any
 import httpx2
 from pydantic import TypeAdapter
 
+from b2bsync.bigcommerce._orders import decode_order_page
 from b2bsync.bigcommerce.models.orders import Order
-from b2bsync.bigcommerce.orders import decode_order_page
 from b2bsync.destinations import SqlDestination
 from b2bsync.observability import configure_logging
 from b2bsync.store import Database

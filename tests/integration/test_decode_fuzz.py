@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from b2bsync.bigcommerce.decode import decode_one, parse
-from b2bsync.bigcommerce.errors import BadPayload
+from b2bsync.bigcommerce._decode import decode_one, parse
+from b2bsync.bigcommerce._errors import BadPayload
 from b2bsync.bigcommerce.models.b2b import B2BOrder, Company, Invoice, Payment
 from b2bsync.bigcommerce.models.metafields import Metafield
 from b2bsync.bigcommerce.models.orders import Order

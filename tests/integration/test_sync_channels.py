@@ -5,8 +5,8 @@ never delivered; the store's rate budget reaches its governor."""
 from __future__ import annotations
 
 from b2bsync.bigcommerce import GovernorRegistry
-from b2bsync.bigcommerce.governor import Family
-from b2bsync.bigcommerce.rate_budget import RateBudget
+from b2bsync.bigcommerce._governor import Family
+from b2bsync.bigcommerce._rate_budget import RateBudget
 from b2bsync.config import StoreEntry, StoreSettings
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.store import Database

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from b2bsync.bigcommerce import GovernorRegistry
-from b2bsync.bigcommerce.rate_budget import RateBudget
+from b2bsync.bigcommerce._rate_budget import RateBudget
 from b2bsync.config import StoreEntry, StoreSettings
 from b2bsync.store import Database
 from b2bsync.sync.fleet import Fleet

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from b2bsync.bigcommerce.pagination import anchored_pages
+from b2bsync.bigcommerce._pagination import anchored_pages
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 Row = tuple[int, datetime]

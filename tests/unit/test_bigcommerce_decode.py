@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from b2bsync.bigcommerce.decode import decode_each
+from b2bsync.bigcommerce._decode import decode_each
 from b2bsync.domain.rejects import RejectedStream
 
 

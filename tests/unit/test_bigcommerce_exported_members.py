@@ -12,6 +12,7 @@ import b2bsync.bigcommerce.models
 PUBLIC = [
     "DEFAULT_API_URL",
     "DEFAULT_B2B_API_URL",
+    "ENV_NAMES",
     "PLAN_BUDGETS",
     "ApiHttp",
     "ApiResponse",
@@ -19,6 +20,7 @@ PUBLIC = [
     "BadRequest",
     "BigCommerceClient",
     "BigCommerceError",
+    "BigCommerceSettings",
     "Conflict",
     "Family",
     "FatalError",

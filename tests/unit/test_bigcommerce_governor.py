@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from b2bsync.bigcommerce.governor import (
+from b2bsync.bigcommerce._governor import (
     Family,
     Governor,
     GovernorRegistry,
@@ -14,7 +14,7 @@ from b2bsync.bigcommerce.governor import (
     read_b2b_headers,
     read_store_headers,
 )
-from b2bsync.bigcommerce.rate_budget import RateBudget
+from b2bsync.bigcommerce._rate_budget import RateBudget
 
 
 class FakeClock:

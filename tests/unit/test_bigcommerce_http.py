@@ -29,8 +29,8 @@ from b2bsync.bigcommerce import (
     Unauthorized,
     ValidationFailed,
 )
-from b2bsync.bigcommerce.errors import BigCommerceError, FatalError, RetriableError
-from b2bsync.bigcommerce.retry import retry_decider
+from b2bsync.bigcommerce._errors import BigCommerceError, FatalError, RetriableError
+from b2bsync.bigcommerce._retry import retry_decider
 
 TOKEN = "tok-SECRET-0123456789"
 FAST = RetryPolicy(

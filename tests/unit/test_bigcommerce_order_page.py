@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from b2bsync.bigcommerce.orders import decode_order_page
+from b2bsync.bigcommerce._orders import decode_order_page
 from b2bsync.domain.rejects import RejectedStream
 
 

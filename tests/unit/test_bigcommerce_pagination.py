@@ -8,9 +8,9 @@ from typing import Any
 import httpx2
 import pytest
 
-from b2bsync.bigcommerce.errors import BadPayload
-from b2bsync.bigcommerce.http import ApiResponse
-from b2bsync.bigcommerce.pagination import b2b_meta, b2b_pages, v2_pages, v3_pages
+from b2bsync.bigcommerce._errors import BadPayload
+from b2bsync.bigcommerce._http import ApiResponse
+from b2bsync.bigcommerce._pagination import b2b_meta, b2b_pages, v2_pages, v3_pages
 
 
 class Pages:

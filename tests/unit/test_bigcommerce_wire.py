@@ -11,14 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from b2bsync.bigcommerce.models import B2BOrder, Company, Invoice, Metafield, Order, Payment
-from b2bsync.bigcommerce.wire import (
+from b2bsync.bigcommerce._wire import (
     format_iso8601,
     format_rfc2822,
     format_unix,
     parse_datetime,
     parse_money,
 )
+from b2bsync.bigcommerce.models import B2BOrder, Company, Invoice, Metafield, Order, Payment
 
 moments = st.datetimes(
     min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)

@@ -9,8 +9,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from b2bsync.bigcommerce import GovernorRegistry
-from b2bsync.bigcommerce.governor import Family
-from b2bsync.bigcommerce.rate_budget import RateBudget
+from b2bsync.bigcommerce._governor import Family
+from b2bsync.bigcommerce._rate_budget import RateBudget
 from b2bsync.config import ConfigError, load_settings
 from b2bsync.domain.order_type import OrderType
 from b2bsync.store import Database

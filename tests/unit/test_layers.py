@@ -235,3 +235,17 @@ def test_the_rules_see_the_packages(module: str) -> None:
     # A guard for the test itself: a path or parsing mistake would make every rule pass.
     assert module in _modules()
     assert any(found.module.startswith(module) for found in _all_imports())
+
+
+def test_outside_bigcommerce_only_its_public_surface_is_imported() -> None:
+    # The package root and the response models; the rest of `bigcommerce/` is `_private`.
+    public = ("b2bsync.bigcommerce", "b2bsync.bigcommerce.models")
+    offenders = [
+        f"{found.module}:{found.line} imports {found.target}"
+        for found in _all_imports()
+        if _within(found.target, "bigcommerce")
+        and not _within(found.module, "bigcommerce")
+        and not any(found.target == p or found.target.startswith(f"{p}.") for p in public[1:])
+        and found.target != public[0]
+    ]
+    assert offenders == []

@@ -2,22 +2,24 @@
 
 Public surface (pinned by tests/unit/test_bigcommerce_exported_members.py): what is named in
 `__all__` here, and the response models in `b2bsync.bigcommerce.models`. The modules behind them
-(`client`, `http`, `errors`, `governor`, the API modules, pagination, decoding, wire formats)
-are implementation: import from the package, not from them. Importing it pulls neither FastAPI
-nor SQLAlchemy.
+(`_client`, `_http`, `_errors`, `_governor`, the API modules, pagination, decoding, wire
+formats) are private: the rest of b2bsync imports from the package (`tests/unit/test_layers.py`
+checks it); tests of the client's internals may import them directly. Importing it pulls
+neither FastAPI nor SQLAlchemy.
 
 - `BigCommerceClient`: V2 orders, V3 metafields and hooks, B2B Edition, one per store.
 - The error tree: `BigCommerceError`, split into `RetriableError` and `FatalError`.
 - Rate limits: the process-wide `GovernorRegistry` of `Governor`s (one per store and API
   `Family`), their `GovernorSnapshot`s, and the `RateBudget` a store may be capped to.
-- `RetryPolicy`; `ApiHttp`/`ApiResponse` and the pagination strategies for raw requests
-  (`b2bsync api get`); `OrderPage`, the V2 scan's decoded page; `rejection`/`Rejects`, how a
-  malformed record is set aside.
+- `BigCommerceSettings` (how to reach one store) and its `ENV_NAMES`; `RetryPolicy`;
+  `ApiHttp`/`ApiResponse` and the pagination strategies for raw requests (`b2bsync api get`);
+  `OrderPage`, the V2 scan's decoded page; `rejection`/`Rejects`, how a malformed record is set
+  aside.
 """
 
-from b2bsync.bigcommerce.client import DEFAULT_API_URL, DEFAULT_B2B_API_URL, BigCommerceClient
-from b2bsync.bigcommerce.decode import Rejects, rejection
-from b2bsync.bigcommerce.errors import (
+from b2bsync.bigcommerce._client import DEFAULT_API_URL, DEFAULT_B2B_API_URL, BigCommerceClient
+from b2bsync.bigcommerce._decode import Rejects, rejection
+from b2bsync.bigcommerce._errors import (
     BadPayload,
     BadRequest,
     BigCommerceError,
@@ -31,7 +33,7 @@ from b2bsync.bigcommerce.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from b2bsync.bigcommerce.governor import (
+from b2bsync.bigcommerce._governor import (
     Family,
     Governor,
     GovernorRegistry,
@@ -41,15 +43,17 @@ from b2bsync.bigcommerce.governor import (
     default_registry,
     gated,
 )
-from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
-from b2bsync.bigcommerce.orders import OrderPage
-from b2bsync.bigcommerce.pagination import b2b_pages, v2_pages, v3_pages
-from b2bsync.bigcommerce.rate_budget import PLAN_BUDGETS, RateBudget, parse_rate_budget
-from b2bsync.bigcommerce.retry import RetryPolicy
+from b2bsync.bigcommerce._http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce._orders import OrderPage
+from b2bsync.bigcommerce._pagination import b2b_pages, v2_pages, v3_pages
+from b2bsync.bigcommerce._rate_budget import PLAN_BUDGETS, RateBudget, parse_rate_budget
+from b2bsync.bigcommerce._retry import RetryPolicy
+from b2bsync.bigcommerce._settings import ENV_NAMES, BigCommerceSettings
 
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_B2B_API_URL",
+    "ENV_NAMES",
     "PLAN_BUDGETS",
     "ApiHttp",
     "ApiResponse",
@@ -57,6 +61,7 @@ __all__ = [
     "BadRequest",
     "BigCommerceClient",
     "BigCommerceError",
+    "BigCommerceSettings",
     "Conflict",
     "Family",
     "FatalError",

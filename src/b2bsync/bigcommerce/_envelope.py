@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from b2bsync.bigcommerce.errors import BadPayload
+from b2bsync.bigcommerce._errors import BadPayload
 
 __all__ = ["data_list", "data_object"]
 

@@ -10,11 +10,16 @@ from typing import Annotated, Any
 
 import typer
 
-from b2bsync.bigcommerce.client import BigCommerceClient
-from b2bsync.bigcommerce.errors import BigCommerceError
-from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
-from b2bsync.bigcommerce.pagination import b2b_pages, v2_pages, v3_pages
-from b2bsync.bigcommerce.settings import BigCommerceSettings
+from b2bsync.bigcommerce import (
+    ApiHttp,
+    ApiResponse,
+    BigCommerceClient,
+    BigCommerceError,
+    BigCommerceSettings,
+    b2b_pages,
+    v2_pages,
+    v3_pages,
+)
 from b2bsync.commands.runtime import ConfigOption, connection_or_exit, fail, load_or_exit
 from b2bsync.observability import configure_logging
 

@@ -30,8 +30,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from b2bsync.bigcommerce import BigCommerceClient, GovernorRegistry
-from b2bsync.bigcommerce.governor import Family
+from b2bsync.bigcommerce import BigCommerceClient, Family, GovernorRegistry
 from b2bsync.commands.runtime import fail, open_database, out
 from b2bsync.commands.webhooks import webhook_sync
 from b2bsync.destinations import ConfiguredDestination, Route

@@ -15,8 +15,13 @@ from typing import Annotated
 import httpx2
 import typer
 
-from b2bsync.bigcommerce import BigCommerceClient, BigCommerceError, GovernorRegistry
-from b2bsync.bigcommerce.errors import NotFound, Unauthorized
+from b2bsync.bigcommerce import (
+    BigCommerceClient,
+    BigCommerceError,
+    GovernorRegistry,
+    NotFound,
+    Unauthorized,
+)
 from b2bsync.commands.runtime import fail, out
 from b2bsync.config import (
     BigCommerceSettings,

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from b2bsync.bigcommerce.errors import BigCommerceError
+from b2bsync.bigcommerce import BigCommerceError
 from b2bsync.commands.runtime import ConfigOption, JsonOption, fail, load_or_exit, out, sync_context
 from b2bsync.config import Settings
 from b2bsync.observability import configure_logging

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from b2bsync.bigcommerce.settings import BigCommerceSettings
+from b2bsync.bigcommerce import BigCommerceSettings
 from b2bsync.config import ConfigError, Settings, load_settings
 from b2bsync.destinations.registry import ConfiguredDestination, build_destinations
 from b2bsync.observability import configure_logging

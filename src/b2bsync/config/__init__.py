@@ -11,7 +11,7 @@ setting. Pure reading: no network, no database.
   errors.
 """
 
-from b2bsync.bigcommerce.settings import BigCommerceSettings
+from b2bsync.bigcommerce import BigCommerceSettings
 from b2bsync.config.alerts import AlertSettings, channel_label, parse_alerts, parse_duration
 from b2bsync.config.bigcommerce import load_bigcommerce_settings
 from b2bsync.config.destinations import (

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from b2bsync.bigcommerce.settings import ENV_NAMES, BigCommerceSettings
+from b2bsync.bigcommerce import ENV_NAMES, BigCommerceSettings
 from b2bsync.config.env import expand_env
 from b2bsync.config.validation import setting_error
 from b2bsync.errors import ConfigError

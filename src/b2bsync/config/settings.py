@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from b2bsync.bigcommerce.settings import BigCommerceSettings
+from b2bsync.bigcommerce import BigCommerceSettings
 from b2bsync.config.alerts import AlertSettings
 from b2bsync.config.bigcommerce import STORE_HASH_ENV, load_bigcommerce_settings
 from b2bsync.config.stores import StoreEntry

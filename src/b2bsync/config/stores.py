@@ -15,8 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from b2bsync.bigcommerce.rate_budget import PLAN_BUDGETS, RateBudget, parse_rate_budget
-from b2bsync.bigcommerce.settings import BigCommerceSettings
+from b2bsync.bigcommerce import PLAN_BUDGETS, BigCommerceSettings, RateBudget, parse_rate_budget
 from b2bsync.config.env import expand_env
 from b2bsync.config.validation import setting_error
 from b2bsync.config.writeback import configured_rules

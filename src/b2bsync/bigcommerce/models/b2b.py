@@ -7,14 +7,14 @@ from typing import Any
 
 from pydantic import AliasChoices, Field
 
-from b2bsync.bigcommerce.models.base import B2BModel
-from b2bsync.bigcommerce.wire import (
+from b2bsync.bigcommerce._wire import (
     LenientInt,
     Money,
     OptionalDatetime,
     OptionalInt,
     OptionalMoney,
 )
+from b2bsync.bigcommerce.models.base import B2BModel
 
 __all__ = [
     "Amount",

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
+from b2bsync.bigcommerce._wire import LenientInt, OptionalDatetime
 from b2bsync.bigcommerce.models.base import WireModel
-from b2bsync.bigcommerce.wire import LenientInt, OptionalDatetime
 
 __all__ = ["HooksAdmin", "Webhook"]
 

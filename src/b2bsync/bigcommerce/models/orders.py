@@ -7,14 +7,14 @@ from typing import Any
 
 from pydantic import Field
 
-from b2bsync.bigcommerce.models.base import WireModel
-from b2bsync.bigcommerce.wire import (
+from b2bsync.bigcommerce._wire import (
     LenientInt,
     Money,
     OptionalDatetime,
     OptionalInt,
     Rfc2822Datetime,
 )
+from b2bsync.bigcommerce.models.base import WireModel
 
 __all__ = [
     "Address",

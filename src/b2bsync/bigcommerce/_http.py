@@ -20,21 +20,21 @@ import stamina
 import structlog
 from pydantic import SecretStr
 
-from b2bsync.bigcommerce.errors import (
+from b2bsync.bigcommerce._errors import (
     BadPayload,
     RateLimited,
     TransportFailure,
     error_for_status,
 )
-from b2bsync.bigcommerce.governor import (
+from b2bsync.bigcommerce._governor import (
     Family,
     Governor,
     WindowReading,
     read_b2b_headers,
     read_store_headers,
 )
-from b2bsync.bigcommerce.metrics import REQUEST_SECONDS, REQUESTS, record_governor
-from b2bsync.bigcommerce.retry import IDEMPOTENT_METHODS, RetryPolicy, retry_decider
+from b2bsync.bigcommerce._metrics import REQUEST_SECONDS, REQUESTS, record_governor
+from b2bsync.bigcommerce._retry import IDEMPOTENT_METHODS, RetryPolicy, retry_decider
 
 __all__ = ["ApiHttp", "ApiResponse", "QueryParams", "encode_query", "server_message"]
 

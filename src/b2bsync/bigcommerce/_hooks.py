@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from b2bsync.bigcommerce._decode import parse
 from b2bsync.bigcommerce._envelope import data_object
-from b2bsync.bigcommerce.decode import parse
-from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
-from b2bsync.bigcommerce.metafields import v3_query
+from b2bsync.bigcommerce._http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce._metafields import v3_query
+from b2bsync.bigcommerce._pagination import flatten, v3_pages
 from b2bsync.bigcommerce.models.hooks import HooksAdmin, Webhook
-from b2bsync.bigcommerce.pagination import flatten, v3_pages
 
 __all__ = ["HooksApi"]
 

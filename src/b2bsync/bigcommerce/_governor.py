@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
-from b2bsync.bigcommerce.rate_budget import RateBudget
+from b2bsync.bigcommerce._rate_budget import RateBudget
 
 __all__ = [
     "Family",

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from b2bsync.bigcommerce._decode import Rejects, decode_one, parse
 from b2bsync.bigcommerce._envelope import data_object
-from b2bsync.bigcommerce.decode import Rejects, decode_one, parse
-from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce._http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce._pagination import flatten, v3_cursor_pages, v3_pages
+from b2bsync.bigcommerce._wire import format_iso8601
 from b2bsync.bigcommerce.models.metafields import BatchResult, Metafield
-from b2bsync.bigcommerce.pagination import flatten, v3_cursor_pages, v3_pages
-from b2bsync.bigcommerce.wire import format_iso8601
 from b2bsync.domain.rejects import Rejected, RejectedStream
 
 __all__ = ["MetafieldsApi", "v3_query"]

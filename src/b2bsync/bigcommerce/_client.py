@@ -7,15 +7,15 @@ from types import TracebackType
 import httpx2
 from pydantic import SecretStr
 
-from b2bsync.bigcommerce.b2b import B2BApi
-from b2bsync.bigcommerce.governor import Family, GovernorRegistry, default_registry
-from b2bsync.bigcommerce.hooks import HooksApi
-from b2bsync.bigcommerce.http import ApiHttp
-from b2bsync.bigcommerce.metafields import MetafieldsApi
-from b2bsync.bigcommerce.orders import OrdersApi
-from b2bsync.bigcommerce.rate_budget import RateBudget
-from b2bsync.bigcommerce.retry import RetryPolicy
-from b2bsync.bigcommerce.settings import DEFAULT_API_URL, DEFAULT_B2B_API_URL, BigCommerceSettings
+from b2bsync.bigcommerce._b2b import B2BApi
+from b2bsync.bigcommerce._governor import Family, GovernorRegistry, default_registry
+from b2bsync.bigcommerce._hooks import HooksApi
+from b2bsync.bigcommerce._http import ApiHttp
+from b2bsync.bigcommerce._metafields import MetafieldsApi
+from b2bsync.bigcommerce._orders import OrdersApi
+from b2bsync.bigcommerce._rate_budget import RateBudget
+from b2bsync.bigcommerce._retry import RetryPolicy
+from b2bsync.bigcommerce._settings import DEFAULT_API_URL, DEFAULT_B2B_API_URL, BigCommerceSettings
 
 __all__ = ["DEFAULT_API_URL", "DEFAULT_B2B_API_URL", "BigCommerceClient"]
 

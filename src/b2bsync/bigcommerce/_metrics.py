@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from b2bsync.bigcommerce.governor import Governor
+from b2bsync.bigcommerce._governor import Governor
 
 __all__ = ["REQUESTS", "REQUEST_SECONDS", "record_governor"]
 

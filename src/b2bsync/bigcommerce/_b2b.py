@@ -13,10 +13,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from b2bsync.bigcommerce._decode import Rejects, decode_each, decode_one, parse
 from b2bsync.bigcommerce._envelope import data_list, data_object
-from b2bsync.bigcommerce.decode import Rejects, decode_each, decode_one, parse
-from b2bsync.bigcommerce.errors import BadPayload
-from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce._errors import BadPayload
+from b2bsync.bigcommerce._http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce._pagination import anchored_pages, b2b_pages, flatten
+from b2bsync.bigcommerce._wire import format_unix
 from b2bsync.bigcommerce.models.b2b import (
     B2BOrder,
     B2BOrderProduct,
@@ -29,8 +31,6 @@ from b2bsync.bigcommerce.models.b2b import (
     Receipt,
     ReceiptLine,
 )
-from b2bsync.bigcommerce.pagination import anchored_pages, b2b_pages, flatten
-from b2bsync.bigcommerce.wire import format_unix
 from b2bsync.domain.rejects import Rejected, RejectedStream
 
 __all__ = ["B2BApi", "b2b_query"]

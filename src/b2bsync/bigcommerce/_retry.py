@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from b2bsync.bigcommerce.errors import RateLimited, ServerError, TransportFailure
+from b2bsync.bigcommerce._errors import RateLimited, ServerError, TransportFailure
 
 __all__ = ["IDEMPOTENT_METHODS", "RetryPolicy", "retry_decider"]
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from b2bsync.bigcommerce.errors import BadPayload
+from b2bsync.bigcommerce._errors import BadPayload
 from b2bsync.domain.rejects import Rejected, RejectedStream, capped_payload, record_key
 
 __all__ = ["Rejects", "decode_each", "decode_one", "error_path", "parse", "rejection"]

@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from b2bsync.bigcommerce.errors import BadPayload
-from b2bsync.bigcommerce.http import ApiResponse
+from b2bsync.bigcommerce._errors import BadPayload
+from b2bsync.bigcommerce._http import ApiResponse
 
 __all__ = [
     "Fetch",

@@ -9,9 +9,11 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from b2bsync.bigcommerce.decode import decode_each, parse
-from b2bsync.bigcommerce.errors import BadPayload
-from b2bsync.bigcommerce.http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce._decode import decode_each, parse
+from b2bsync.bigcommerce._errors import BadPayload
+from b2bsync.bigcommerce._http import ApiHttp, ApiResponse
+from b2bsync.bigcommerce._pagination import flatten, v2_pages
+from b2bsync.bigcommerce._wire import LenientInt, Rfc2822Datetime, format_rfc2822
 from b2bsync.bigcommerce.models.base import WireModel
 from b2bsync.bigcommerce.models.orders import (
     Order,
@@ -21,8 +23,6 @@ from b2bsync.bigcommerce.models.orders import (
     OrderStatus,
     Shipment,
 )
-from b2bsync.bigcommerce.pagination import flatten, v2_pages
-from b2bsync.bigcommerce.wire import LenientInt, Rfc2822Datetime, format_rfc2822
 from b2bsync.domain.rejects import Rejected, RejectedStream
 
 __all__ = ["MAX_PAGE_SIZE", "OrderPage", "OrdersApi", "decode_order_page", "v2_query"]
