@@ -10,7 +10,7 @@ from datetime import timedelta
 from b2bsync.store import Database
 from b2bsync.sync.webhooks.install import WebhookSecret, install_webhooks
 from b2bsync.sync.webhooks.intake import IntakeSettings, WebhookIntake
-from b2bsync.sync.webhooks.microbatch import MicroBatcher
+from b2bsync.sync.webhooks.microbatch import BatchSettings, MicroBatcher
 from b2bsync.sync.webhooks.watchdog import Watchdog, WatchdogSettings, webhook_health
 from b2bsync.web import create_app
 from tests.conftest import quiet_config
@@ -49,7 +49,11 @@ async def test_an_outage_is_carried_by_polling_and_repaired_by_the_watchdog(
                 ctx.client, any_db, ctx.store, f"http://127.0.0.1:{port}", SECRET
             )
             watchdog = Watchdog(ctx.client, any_db, ctx.store, SETTINGS)
-            batcher = MicroBatcher(ctx, poll_interval=watchdog.poll_interval)
+            # The whole quota: during the outage the paced polls are the only path, and they
+            # should come round in seconds, not at a fifth of a Standard store's quota.
+            batcher = MicroBatcher(
+                ctx, settings=BatchSettings(quota_share=1.0), poll_interval=watchdog.poll_interval
+            )
             stop = asyncio.Event()
             running = asyncio.create_task(batcher.run(stop))
             await wait_for(lambda: batcher.polls >= 1)
