@@ -62,14 +62,9 @@ def _bc_order_id(raw: Any) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
-def _objects(body: Any) -> list[Mapping[str, Any]]:
+def _objects(body: Any) -> list[dict[str, Any]]:
     """The JSON objects under `data` of a list answer; anything else in the array is skipped."""
-    data = body.get("data") if isinstance(body, dict) else None
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise BadPayload("expected a list under data in a B2B Edition list answer")
-    return [item for item in data if isinstance(item, dict)]
+    return [item for item in data_list(body) if isinstance(item, dict)]
 
 
 def _id_of(body: Any, *keys: str) -> int:
@@ -395,7 +390,7 @@ class B2BApi:
         response = await self._http.get(
             f"/ip/payments/{payment_id}/transactions", operation="b2b.payments.transactions"
         )
-        return [item for item in data_list(response.body) if isinstance(item, dict)]
+        return _objects(response.body)
 
     async def create_offline_payment(self, body: Mapping[str, Any]) -> int:
         """Record an offline payment (`lineItems`, `currency`, `details.memo`, `customerId`);

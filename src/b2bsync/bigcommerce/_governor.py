@@ -178,8 +178,6 @@ class Governor:
         self.reset_at: float | None = None
         self.blocked_until = -math.inf
         self.in_flight = 0
-        self.sent = 0
-        """Requests sent since the governor was made (for callers that budget their share)."""
         self.throttled = 0
         self._learned = False
         self.budget: RateBudget | None = None
@@ -229,7 +227,6 @@ class Governor:
 
     def on_send(self, now: float) -> None:
         """Account for a request sent at `now`."""
-        self.sent += 1
         self.in_flight += 1
         if self.left is not None:
             self.left -= 1

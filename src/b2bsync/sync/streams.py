@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from b2bsync.bigcommerce import Rejects
 from b2bsync.bigcommerce.models.b2b import Company, Invoice, Payment
 from b2bsync.domain.order_type import ORDER_TYPE_METAFIELD_KEY
 from b2bsync.domain.rejects import Rejected, RejectedStream
@@ -206,7 +207,7 @@ async def _cache_newest_first(
     ctx: SyncContext,
     stream: str,
     now: datetime,
-    listing: Callable[[Callable[[Rejected], None]], AsyncIterator[T]],
+    listing: Callable[[Rejects], AsyncIterator[T]],
     updated: Callable[[T], datetime | None],
     rejected_stream: RejectedStream,
     key: Callable[[T], object],

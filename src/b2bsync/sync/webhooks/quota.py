@@ -154,9 +154,3 @@ class QuotaShare:
         by a bounded time instead of starving them."""
         tokens = self._refill(now) - calls
         self.tokens = max(tokens, -self.capacity)
-
-    def used_share(self, calls: int, seconds: float) -> float:
-        """`calls` over `seconds` as a fraction of the whole quota's rate."""
-        if seconds <= 0:
-            return 0.0
-        return (calls / seconds) / (self.quota / self.window_s)
