@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from b2bsync.domain import OrderType
-from b2bsync.domain.fingerprint import WRITEBACK_MARKER, content_hash, strip_writeback_lines
+from b2bsync.domain.fingerprint import (
+    WRITEBACK_MARKER,
+    canonical_json,
+    content_hash,
+    strip_writeback_lines,
+)
 from b2bsync.domain.records import B2BInfo, InvoiceLink, InvoiceRole, LineItem, OrderRecord
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -96,3 +106,48 @@ def test_the_canonical_form_is_frozen_so_upgrades_re_deliver_nothing() -> None:
     assert content_hash(rich) == (
         "d62dc2230a7426a4cf76a8f47e66cc13fbff1c7017564674b1466ad00e642258"
     )
+
+
+def _stdlib_form(payload: dict[str, Any]) -> bytes:
+    """The form every stored hash was made with, before orjson wrote it."""
+
+    def canonical(value: Any) -> str:
+        if isinstance(value, Decimal):
+            return format(value.normalize(), "f")
+        return str(value.isoformat())
+
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=canonical
+    ).encode()
+
+
+_text = st.text(st.characters(codec="utf-8"), max_size=12)
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | _text
+    | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.datetimes(timezones=st.none() | st.just(UTC))
+    | st.sampled_from(list(OrderType) + list(InvoiceRole))
+)
+_payloads = st.dictionaries(
+    _text,
+    st.recursive(
+        _scalars,
+        lambda inner: st.lists(inner, max_size=4).map(tuple)
+        | st.lists(inner, max_size=4)
+        | st.dictionaries(_text, inner, max_size=4),
+        max_leaves=20,
+    ),
+    max_size=8,
+)
+
+
+@given(_payloads)
+def test_the_canonical_bytes_are_those_every_stored_hash_was_made_with(
+    payload: dict[str, Any],
+) -> None:
+    # Control characters, non-ASCII keys, amounts of any scale, naive and aware dates, enum
+    # members, integers past 64 bits: orjson must write exactly what json.dumps wrote.
+    assert canonical_json(payload) == _stdlib_form(payload)

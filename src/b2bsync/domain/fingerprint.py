@@ -7,6 +7,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from b2bsync.domain.records import OrderRecord
 
 WRITEBACK_MARKER = "[b2bsync]"
@@ -37,10 +39,25 @@ def content_hash(record: OrderRecord) -> str:
     """
     payload = record.model_dump(mode="python", exclude=set(_VOLATILE_FIELDS | _PROVENANCE_FIELDS))
     payload["staff_notes"] = strip_writeback_lines(record.staff_notes)
-    canonical = json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+_ORJSON_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def canonical_json(payload: dict[str, Any]) -> bytes:
+    """The hashed form: sorted keys, no spaces, UTF-8, amounts and dates by `_canonical`.
+
+    orjson writes it; the bytes are those of `json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`, the form every stored hash was made with (property-tested). What
+    orjson refuses (an integer beyond 64 bits) goes through `json.dumps` itself.
+    """
+    try:
+        return orjson.dumps(payload, default=_canonical, option=_ORJSON_CANONICAL)
+    except orjson.JSONEncodeError:
+        return json.dumps(
+            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical
+        ).encode()
 
 
 def _canonical(value: Any) -> str:
