@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from psycopg import sql as pg_sql
 from sqlalchemy import CTE, Select, Table, Update, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, ValuesBase
 
 T = TypeVar("T")
 
@@ -31,9 +33,17 @@ def merging(
 ) -> Insert:
     """`INSERT ... ON CONFLICT (conflict) DO UPDATE SET` each of `columns` to the new row's value
     where it has one (`COALESCE(new, stored)`): two writers inserting one key at once, each
-    with part of a row, both keep their part. Execute it with the rows (cached)."""
+    with part of a row, both keep their part. Execute it with the rows (`execute_many`); the
+    statement is built once per shape."""
+    return _merging(conn.dialect.name, table, tuple(conflict), tuple(columns))
+
+
+@functools.cache
+def _merging(
+    dialect_name: str, table: Table, conflict: tuple[str, ...], columns: tuple[str, ...]
+) -> Insert:
     insert_: postgresql.Insert | sqlite.Insert = (
-        postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+        postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)
     )
     return insert_.on_conflict_do_update(
         index_elements=list(conflict),
@@ -68,12 +78,13 @@ async def insert_rows(
     conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Insert `rows` (all with the same columns) in one go: `COPY ... FROM STDIN` on PostgreSQL
-    (one stream instead of a statement per row), executemany elsewhere. Values go through each
-    column's own bind processing, so they are stored exactly as an INSERT would store them."""
+    (one stream instead of a statement per row), one driver executemany elsewhere. Values go
+    through each column's own bind processing, so they are stored exactly as an INSERT would
+    store them."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        await conn.execute(insert(table), list(rows))
+        await execute_many(conn, _plain_insert(table), rows)
         return
     columns = list(rows[0])
     dialect = conn.dialect
@@ -97,6 +108,64 @@ async def insert_rows(
 
 
 @functools.cache
+def _plain_insert(table: Table) -> Insert:
+    return insert(table)
+
+
+@dataclass(frozen=True, slots=True)
+class _DriverStatement:
+    """A statement compiled for one dialect and one row shape, with each parameter's bind
+    processor, ready for the driver's own executemany."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+
+    def parameters(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        values = [
+            value if process is None else process(value)
+            for value, process in zip(
+                map(row.__getitem__, self.names), self.processors, strict=True
+            )
+        ]
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _driver_statement(
+    statement: ValuesBase, dialect: Dialect, keys: tuple[str, ...]
+) -> _DriverStatement:
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+    unknown = [name for name in names if name not in keys]
+    if unknown:
+        raise ValueError(f"execute_many: the rows do not give {', '.join(unknown)}")
+    processors = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    return _DriverStatement(str(compiled), names, processors, compiled.positional)
+
+
+async def execute_many(
+    conn: AsyncConnection, statement: ValuesBase, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Execute `statement` once per row as one executemany of the driver.
+
+    What SQLAlchemy does per row of an executemany (assembling each parameter set through the
+    compiled statement) was the largest cost of writing a page; here the statement is compiled
+    once per row shape and each row only goes through its parameters' bind processors, so
+    values are stored exactly as SQLAlchemy would store them. Every row names the same keys and
+    every parameter comes from them; build `statement` once (cached), since its compiled form
+    is kept by identity.
+    """
+    if not rows:
+        return
+    prepared = _driver_statement(statement, conn.dialect, tuple(rows[0]))
+    await conn.exec_driver_sql(prepared.sql, [prepared.parameters(row) for row in rows])
+
+
+@functools.cache
 def _update_by_key(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Update:
     return (
         update(table)
@@ -108,20 +177,17 @@ def _update_by_key(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
 async def update_many(
     conn: AsyncConnection, table: Table, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """`UPDATE table SET ... WHERE keys` once per row, as one executemany of one cached
-    statement. Every row names the same columns; `keys` are among them."""
-    if not rows:
-        return
+    """`UPDATE table SET ... WHERE keys` once per row, one driver executemany per set of
+    columns (rows may name different columns; `keys` are among each row's)."""
     key_names = tuple(keys)
-    columns = tuple(sorted(set(rows[0]) - set(key_names)))
-    statement = _update_by_key(table, key_names, columns)
-    await conn.execute(
-        statement,
-        [
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        columns = tuple(sorted(set(row) - set(key_names)))
+        shapes.setdefault(columns, []).append(
             {**{f"k_{key}": row[key] for key in key_names}, **{f"v_{c}": row[c] for c in columns}}
-            for row in rows
-        ],
-    )
+        )
+    for columns, parameters in shapes.items():
+        await execute_many(conn, _update_by_key(table, key_names, columns), parameters)
 
 
 def chunks(items: Sequence[T], size: int = INSERT_CHUNK) -> list[Sequence[T]]:

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Row,
     RowMapping,
     and_,
-    bindparam,
     func,
     insert,
     literal_column,
@@ -29,10 +28,10 @@ from b2bsync.domain.fingerprint import strip_writeback_lines
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import OrderRecord
 from b2bsync.domain.sync_state import SyncState
-from b2bsync.store._sql import insert_rows
+from b2bsync.store._sql import insert_rows, update_many
 from b2bsync.store.errors import LedgerError
 from b2bsync.store.events import OrderEvent
-from b2bsync.store.outbox import OutboxRow, outbox_row
+from b2bsync.store.outbox import OUTBOX_COLUMNS, OutboxRow, outbox_row
 from b2bsync.store.schema import order_events, order_versions, orders, outbox
 
 T = TypeVar("T")
@@ -433,20 +432,7 @@ class LedgerRepository:
     async def write_page(self, writes: PageWrites) -> None:
         """Apply a page's writes: new rows, changed rows, versions, then events."""
         await insert_rows(self._conn, orders, writes.inserts)
-        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in writes.updates:
-            values = dict(row)
-            # Keys of the WHERE clause may not share a name with a SET column.
-            keys = {"key_store": values.pop("store"), "key_order_id": values.pop("order_id")}
-            shapes.setdefault(tuple(values), []).append({**keys, **values})
-        for rows in shapes.values():
-            await self._conn.execute(
-                update(orders).where(
-                    orders.c.store == bindparam("key_store"),
-                    orders.c.order_id == bindparam("key_order_id"),
-                ),
-                rows,
-            )
+        await update_many(self._conn, orders, ("store", "order_id"), writes.updates)
         await insert_rows(self._conn, order_versions, writes.versions)
         await insert_rows(self._conn, order_events, writes.events)
 
@@ -819,7 +805,7 @@ class LedgerRepository:
             .order_by(order_events.c.id)
         )
         rows = await self._conn.execute(
-            select(outbox)
+            select(*OUTBOX_COLUMNS)
             .where(outbox.c.store == store, outbox.c.order_id == order_id)
             .order_by(outbox.c.version.desc(), outbox.c.destination)
         )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, insert, or_, select, update
+from sqlalchemy import Row, Select, Text, and_, cast, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -39,7 +39,8 @@ class OutboxRow:
     destination: str
     idempotency_key: str
     kind: str
-    payload: Mapping[str, Any]
+    payload: str
+    """The `Delivery` as JSON text, parsed only when the row is delivered."""
     state: OutboxState
     attempts: int
     """Failed attempts since the row was enqueued or last replayed."""
@@ -51,7 +52,7 @@ class OutboxRow:
 
     def delivery(self) -> Delivery:
         """The `Delivery` this row carries."""
-        return Delivery.model_validate(self.payload)
+        return Delivery.model_validate_json(self.payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,25 +77,62 @@ class AttemptEntry:
     duration_ms: int | None
 
 
+OUTBOX_COLUMNS = (
+    outbox.c.id,
+    outbox.c.store,
+    outbox.c.order_id,
+    outbox.c.version,
+    outbox.c.destination,
+    outbox.c.idempotency_key,
+    outbox.c.kind,
+    cast(outbox.c.payload, Text).label("payload"),
+    outbox.c.state,
+    outbox.c.attempts,
+    outbox.c.next_attempt_at,
+    outbox.c.claimed_until,
+    outbox.c.last_error,
+    outbox.c.created_at,
+    outbox.c.delivered_at,
+)
+"""What `outbox_row` reads, in its order: the payload as text, since only a delivery parses
+it (and then straight into the model)."""
+
+
 def outbox_row(row: Row[Any]) -> OutboxRow:
-    """An `OutboxRow` from a selected `outbox` row."""
-    m = row._mapping
+    """An `OutboxRow` from a row selected as `OUTBOX_COLUMNS`."""
+    (
+        ident,
+        store,
+        order_id,
+        version,
+        destination,
+        idempotency_key,
+        kind,
+        payload,
+        state,
+        attempts,
+        next_attempt_at,
+        claimed_until,
+        last_error,
+        created_at,
+        delivered_at,
+    ) = tuple(row)
     return OutboxRow(
-        id=m["id"],
-        store=m["store"],
-        order_id=m["order_id"],
-        version=m["version"],
-        destination=m["destination"],
-        idempotency_key=m["idempotency_key"],
-        kind=m["kind"],
-        payload=m["payload"],
-        state=OutboxState(m["state"]),
-        attempts=m["attempts"],
-        next_attempt_at=m["next_attempt_at"],
-        claimed_until=m["claimed_until"],
-        last_error=m["last_error"],
-        created_at=m["created_at"],
-        delivered_at=m["delivered_at"],
+        id=ident,
+        store=store,
+        order_id=order_id,
+        version=version,
+        destination=destination,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        payload=payload,
+        state=OutboxState(state),
+        attempts=attempts,
+        next_attempt_at=next_attempt_at,
+        claimed_until=claimed_until,
+        last_error=last_error,
+        created_at=created_at,
+        delivered_at=delivered_at,
     )
 
 
@@ -209,18 +247,41 @@ def _finished_event(row: OutboxRow, report: Finished, now: datetime) -> dict[str
 _STATE_PRIORITY = (SyncState.DEAD, SyncState.FAILED, SyncState.READY, SyncState.DELIVERED)
 
 
+def _payload(
+    delivery: Delivery, record_json: Mapping[str, Mapping[str, Any]] | None
+) -> dict[str, Any]:
+    """`delivery.model_dump(mode="json")`, with the record's JSON taken from `record_json`
+    when it is there."""
+    known = record_json.get(delivery.idempotency_key) if record_json is not None else None
+    if known is None:
+        return delivery.model_dump(mode="json")
+    return {**delivery.model_dump(mode="json", exclude={"record"}), "record": known}
+
+
 class OutboxRepository:
     """Writes and drains the outbox inside the caller's transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def enqueue(self, deliveries: Sequence[tuple[str, Delivery]], now: datetime) -> int:
+    async def enqueue(
+        self,
+        deliveries: Sequence[tuple[str, Delivery]],
+        now: datetime,
+        *,
+        record_json: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> int:
         """Add one pending row per (destination, delivery); returns how many were new.
 
         Enqueueing a (destination, idempotency key) that is already there is a no-op, so a
-        re-run after a crash cannot queue a version twice.
+        re-run after a crash cannot queue a version twice. `record_json` holds records already
+        serialised (`model_dump(mode="json")`) by idempotency key, so none is serialised twice;
+        a delivery going to several destinations is serialised once.
         """
+        payloads: dict[str, dict[str, Any]] = {}
+        for _, delivery in deliveries:
+            if delivery.idempotency_key not in payloads:
+                payloads[delivery.idempotency_key] = _payload(delivery, record_json)
         rows = [
             {
                 "store": delivery.store,
@@ -229,7 +290,7 @@ class OutboxRepository:
                 "destination": destination,
                 "idempotency_key": delivery.idempotency_key,
                 "kind": delivery.kind.value,
-                "payload": delivery.model_dump(mode="json"),
+                "payload": payloads[delivery.idempotency_key],
                 "state": OutboxState.PENDING.value,
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -277,7 +338,7 @@ class OutboxRepository:
             update(outbox)
             .where(outbox.c.id.in_(select(picked.c.id)))
             .values(claimed_until=now + lease)
-            .returning(*outbox.c)
+            .returning(*OUTBOX_COLUMNS)
         )
         claimed = [outbox_row(row) for row in result]
         return sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
@@ -293,7 +354,10 @@ class OutboxRepository:
         current: dict[int, OutboxRow] = {}
         for part in chunks(ids):
             result = await self._conn.execute(
-                select(outbox).where(outbox.c.id.in_(part)).order_by(outbox.c.id).with_for_update()
+                select(*OUTBOX_COLUMNS)
+                .where(outbox.c.id.in_(part))
+                .order_by(outbox.c.id)
+                .with_for_update()
             )
             current.update((row.id, row) for row in map(outbox_row, result))
         missing = [ident for ident in ids if ident not in current]
@@ -601,7 +665,11 @@ class OutboxRepository:
         if destination is not None:
             conditions.append(outbox.c.destination == destination)
         result = await self._conn.execute(
-            select(outbox).where(*conditions).order_by(outbox.c.id).limit(limit).offset(offset)
+            select(*OUTBOX_COLUMNS)
+            .where(*conditions)
+            .order_by(outbox.c.id)
+            .limit(limit)
+            .offset(offset)
         )
         return [outbox_row(row) for row in result]
 

@@ -9,12 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy import Row, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.records import OrderRecord
-from b2bsync.store._sql import chunks, merging
+from b2bsync.store._sql import chunks, execute_many, merging, update_many
 from b2bsync.store.ledger import Page
 from b2bsync.store.schema import companies, invoice_payments, invoices, order_drafts, order_signals
 
@@ -281,7 +281,7 @@ class SignalRepository:
                 new_rows.append({"store": store, key: ident, **values, stamp: now})
                 changed.add(ident)
             elif _content(old, compared) != _content(values, compared):
-                changed_rows.append({"key_store": store, "key_ident": ident, **values, stamp: now})
+                changed_rows.append({"store": store, key: ident, **values, stamp: now})
                 changed.add(ident)
         await self._write(table, key, new_rows, changed_rows)
         return changed
@@ -293,22 +293,15 @@ class SignalRepository:
         new_rows: Sequence[dict[str, Any]],
         changed_rows: Sequence[dict[str, Any]],
     ) -> None:
-        """Insert `new_rows` and update `changed_rows` (keyed by `key_store`, `key_ident`),
-        one executemany each: SQLAlchemy caches their compiled statements."""
-        if changed_rows:
-            await self._conn.execute(
-                update(table).where(
-                    table.c.store == bindparam("key_store"),
-                    table.c[key] == bindparam("key_ident"),
-                ),
-                list(changed_rows),
-            )
+        """Insert `new_rows` and update `changed_rows` (keyed by `store` and `key`), one
+        executemany each."""
+        await update_many(self._conn, table, ("store", key), changed_rows)
         if new_rows:
             # A row another transaction inserted meanwhile (a webhook batch and the poll reading
             # two streams of one new order) gets this one's values merged in, not dropped.
             columns = [name for name in new_rows[0] if name not in ("store", key)]
-            await self._conn.execute(
-                merging(self._conn, table, ("store", key), columns), list(new_rows)
+            await execute_many(
+                self._conn, merging(self._conn, table, ("store", key), columns), new_rows
             )
 
     async def signals(
@@ -583,7 +576,7 @@ class SignalRepository:
             if ident not in existing:
                 new_rows.append({"store": store, "order_id": ident, **values})
             elif draft.date_modified >= existing[ident]:
-                changed_rows.append({"key_store": store, "key_ident": ident, **values})
+                changed_rows.append({"store": store, "order_id": ident, **values})
         await self._write(order_drafts, "order_id", new_rows, changed_rows)
 
     async def drafts(self, store: str, order_ids: Iterable[int]) -> dict[int, OrderRecord]:

@@ -361,7 +361,12 @@ async def process_drafts(
         versions = [found for found in decisions if isinstance(found, NewVersion)]
         deliveries = [pair for found in versions for pair in found.deliveries]
         if deliveries:
-            summary.enqueued += await tx.outbox.enqueue(deliveries, now)
+            bodies = {
+                delivery.idempotency_key: found.body
+                for found in versions
+                for _, delivery in found.deliveries
+            }
+            summary.enqueued += await tx.outbox.enqueue(deliveries, now, record_json=bodies)
         for found in versions:
             # Known orders' versions no destination gets: their state follows earlier rows.
             if _unrouted(found) and not found.new:
