@@ -135,9 +135,11 @@ _payloads = st.dictionaries(
     _text,
     st.recursive(
         _scalars,
-        lambda inner: st.lists(inner, max_size=4).map(tuple)
-        | st.lists(inner, max_size=4)
-        | st.dictionaries(_text, inner, max_size=4),
+        lambda inner: (
+            st.lists(inner, max_size=4).map(tuple)
+            | st.lists(inner, max_size=4)
+            | st.dictionaries(_text, inner, max_size=4)
+        ),
         max_leaves=20,
     ),
     max_size=8,
