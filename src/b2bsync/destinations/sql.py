@@ -47,6 +47,7 @@ from b2bsync.destinations.base import BaseDestination, Prepared, error_text
 from b2bsync.destinations.errors import DestinationConfigError
 from b2bsync.domain.delivery import Delivery, DeliveryKind, DeliveryResult, Outcome
 from b2bsync.domain.records import InvoiceRole
+from b2bsync.json_columns import json_text
 
 __all__ = ["DEFAULT_ORDERS_TABLE", "DEFAULT_PAYMENTS_TABLE", "SqlDestination", "async_url"]
 
@@ -195,7 +196,9 @@ class SqlDestination(BaseDestination[_Row]):
                 raise DestinationConfigError(f"sql destination {name!r}: url is not set")
             target = async_url(url)
             try:
-                engine = create_async_engine(target, pool_pre_ping=True, hide_parameters=True)
+                engine = create_async_engine(
+                    target, pool_pre_ping=True, hide_parameters=True, json_serializer=json_text
+                )
             except (exc.ArgumentError, exc.InvalidRequestError, exc.NoSuchModuleError) as error:
                 raise DestinationConfigError(
                     f"sql destination {name!r}: cannot use "

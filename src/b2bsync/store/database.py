@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from b2bsync.json_columns import json_text
 from b2bsync.store.alerts import AlertRepository
 from b2bsync.store.change_feed import ChangeFeedRepository
 from b2bsync.store.checkpoints import CheckpointRepository
@@ -74,12 +75,6 @@ def display_url(url: str) -> str:
         return url
 
 
-def _json_text(value: Any) -> str:
-    """JSON columns written by orjson (several a row: records, payloads, drafts); integer keys
-    become strings, as `json.dumps` makes them."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for a `sqlite:///` or `postgresql://` URL.
 
@@ -95,13 +90,13 @@ def create_engine(url: str) -> AsyncEngine:
             async_url,
             pool_pre_ping=True,
             connect_args={"options": _PG_OPTIONS},
-            json_serializer=_json_text,
+            json_serializer=json_text,
             json_deserializer=orjson.loads,
         )
     assert async_url.database is not None
     Path(async_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        async_url, json_serializer=_json_text, json_deserializer=orjson.loads
+        async_url, json_serializer=json_text, json_deserializer=orjson.loads
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -14,7 +14,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.delivery import Delivery, Outcome
 from b2bsync.domain.sync_state import SyncState
-from b2bsync.store._sql import chunks, ignoring_conflicts, locked_candidates, update_many
+from b2bsync.store._sql import (
+    chunks,
+    ignoring_conflicts,
+    insert_rows,
+    locked_candidates,
+    update_many,
+)
 from b2bsync.store.errors import StoreError
 from b2bsync.store.events import OrderEvent
 from b2bsync.store.schema import delivery_attempts, order_events, orders, outbox
@@ -400,8 +406,9 @@ class OutboxRepository:
                 .group_by(delivery_attempts.c.outbox_id)
             )
             earlier.update((row.outbox_id, row.attempts) for row in result)
-        await self._conn.execute(
-            insert(delivery_attempts),
+        await insert_rows(
+            self._conn,
+            delivery_attempts,
             [
                 {
                     "outbox_id": ident,
@@ -414,8 +421,9 @@ class OutboxRepository:
                 for ident, (report, _) in changed.items()
             ],
         )
-        await self._conn.execute(
-            insert(order_events),
+        await insert_rows(
+            self._conn,
+            order_events,
             [_finished_event(row, report, now) for report, row in changed.values()],
         )
         by_store: dict[str, set[int]] = {}
