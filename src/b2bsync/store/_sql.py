@@ -119,8 +119,10 @@ class _DriverStatement:
 
     sql: str
     names: tuple[str, ...]
+    """The row keys of the parameters, in their order in `sql` when it is positional."""
     processors: tuple[Callable[[Any], Any] | None, ...]
-    positional: bool
+    placeholders: tuple[str, ...] | None
+    """The parameters' names as `sql` spells them (named styles), None when positional."""
 
     def parameters(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         values = [
@@ -129,7 +131,9 @@ class _DriverStatement:
                 map(row.__getitem__, self.names), self.processors, strict=True
             )
         ]
-        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+        if self.placeholders is None:
+            return tuple(values)
+        return dict(zip(self.placeholders, values, strict=True))
 
 
 @functools.lru_cache(maxsize=256)
@@ -144,7 +148,9 @@ def _driver_statement(
     processors = tuple(
         compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     )
-    return _DriverStatement(str(compiled), names, processors, compiled.positional)
+    escaped = compiled.escaped_bind_names
+    placeholders = None if compiled.positional else tuple(escaped.get(name, name) for name in names)
+    return _DriverStatement(str(compiled), names, processors, placeholders)
 
 
 async def execute_many(
