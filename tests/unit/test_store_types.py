@@ -1,9 +1,11 @@
-"""UTCDateTime on SQLite writes and reads exactly the text SQLAlchemy's DATETIME does, so a
-ledger written before keeps sorting, comparing and reading the same."""
+"""Column reading and writing: UTCDateTime on SQLite writes and reads exactly the text
+SQLAlchemy's DATETIME does, so a ledger written before keeps sorting, comparing and reading the
+same; outbox rows are read column by column into their fields."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -12,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
+from b2bsync.store.outbox import OUTBOX_COLUMNS, OutboxRow
 from b2bsync.store.types import UTCDateTime
 
 SQLITE = sqlite.dialect()
@@ -68,3 +71,8 @@ def test_a_naive_datetime_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         _OURS_BIND(datetime(2026, 3, 1, 12))
     assert _OURS_BIND(None) is None
+
+
+def test_the_outbox_columns_are_the_outbox_rows_fields_in_order() -> None:
+    # `outbox_row` pairs the selected columns with OutboxRow's fields by position.
+    assert [column.name for column in OUTBOX_COLUMNS] == [field.name for field in fields(OutboxRow)]

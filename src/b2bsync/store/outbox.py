@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -100,46 +100,18 @@ OUTBOX_COLUMNS = (
     outbox.c.created_at,
     outbox.c.delivered_at,
 )
-"""What `outbox_row` reads, in its order: the payload as text, since only a delivery parses
-it (and then straight into the model)."""
+"""`OutboxRow`'s fields in its order, the payload as text: only a delivery parses it (and then
+straight into the model)."""
+
+
+_OUTBOX_FIELDS = tuple(field.name for field in fields(OutboxRow))
 
 
 def outbox_row(row: Row[Any]) -> OutboxRow:
     """An `OutboxRow` from a row selected as `OUTBOX_COLUMNS`."""
-    (
-        ident,
-        store,
-        order_id,
-        version,
-        destination,
-        idempotency_key,
-        kind,
-        payload,
-        state,
-        attempts,
-        next_attempt_at,
-        claimed_until,
-        last_error,
-        created_at,
-        delivered_at,
-    ) = tuple(row)
-    return OutboxRow(
-        id=ident,
-        store=store,
-        order_id=order_id,
-        version=version,
-        destination=destination,
-        idempotency_key=idempotency_key,
-        kind=kind,
-        payload=payload,
-        state=OutboxState(state),
-        attempts=attempts,
-        next_attempt_at=next_attempt_at,
-        claimed_until=claimed_until,
-        last_error=last_error,
-        created_at=created_at,
-        delivered_at=delivered_at,
-    )
+    values = dict(zip(_OUTBOX_FIELDS, row, strict=True))
+    values["state"] = OutboxState(values["state"])
+    return OutboxRow(**values)
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
