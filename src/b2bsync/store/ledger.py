@@ -28,7 +28,7 @@ from b2bsync.domain.fingerprint import strip_writeback_lines
 from b2bsync.domain.order_type import OrderType
 from b2bsync.domain.records import OrderRecord
 from b2bsync.domain.sync_state import SyncState
-from b2bsync.store._sql import insert_rows, update_many
+from b2bsync.store._sql import among, insert_rows, update_many
 from b2bsync.store.errors import LedgerError
 from b2bsync.store.events import OrderEvent
 from b2bsync.store.outbox import OUTBOX_COLUMNS, OutboxRow, outbox_row
@@ -408,7 +408,7 @@ class LedgerRepository:
         if not ids:
             return {}
         result = await self._conn.execute(
-            select(orders).where(orders.c.store == store, orders.c.order_id.in_(ids))
+            select(orders).where(orders.c.store == store, among(self._conn, orders.c.order_id, ids))
         )
         return {entry.order_id: entry for entry in map(_entry, result)}
 
@@ -423,7 +423,7 @@ class LedgerRepository:
             return {}
         result = await self._conn.execute(
             select(orders)
-            .where(orders.c.store == store, orders.c.order_id.in_(ids))
+            .where(orders.c.store == store, among(self._conn, orders.c.order_id, ids))
             .order_by(orders.c.order_id)
             .with_for_update()
         )

@@ -15,7 +15,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from b2bsync.domain.delivery import Delivery, Outcome
 from b2bsync.domain.sync_state import SyncState
 from b2bsync.store._sql import (
+    among,
     chunks,
+    execute_many,
     ignoring_conflicts,
     insert_rows,
     locked_candidates,
@@ -279,15 +281,11 @@ class OutboxRepository:
             }
             for destination, delivery in deliveries
         ]
-        if not rows:
-            return 0
-        result = await self._conn.execute(
-            ignoring_conflicts(self._conn, outbox, ("destination", "idempotency_key")).returning(
-                outbox.c.id
-            ),
+        return await execute_many(
+            self._conn,
+            ignoring_conflicts(self._conn, outbox, ("destination", "idempotency_key")),
             rows,
         )
-        return len(result.all())
 
     async def claim_due(
         self,
@@ -333,7 +331,7 @@ class OutboxRepository:
         for part in chunks(ids):
             result = await self._conn.execute(
                 select(*OUTBOX_COLUMNS)
-                .where(outbox.c.id.in_(part))
+                .where(among(self._conn, outbox.c.id, part))
                 .order_by(outbox.c.id)
                 .with_for_update()
             )
@@ -354,7 +352,7 @@ class OutboxRepository:
         for part in chunks(delivered):
             await self._conn.execute(
                 update(outbox)
-                .where(outbox.c.id.in_(part))
+                .where(among(self._conn, outbox.c.id, part))
                 .values(state=OutboxState.DELIVERED.value, claimed_until=None, delivered_at=now)
             )
         failed = [
@@ -374,7 +372,7 @@ class OutboxRepository:
         for part in chunks(list(changed)):
             result = await self._conn.execute(
                 select(delivery_attempts.c.outbox_id, func.count().label("attempts"))
-                .where(delivery_attempts.c.outbox_id.in_(part))
+                .where(among(self._conn, delivery_attempts.c.outbox_id, part))
                 .group_by(delivery_attempts.c.outbox_id)
             )
             earlier.update((row.outbox_id, row.attempts) for row in result)
@@ -548,7 +546,7 @@ class OutboxRepository:
                     outbox.c.state,
                     (outbox.c.attempts > 0).label("failed_before"),
                 )
-                .where(outbox.c.store == store, outbox.c.order_id.in_(part))
+                .where(outbox.c.store == store, among(self._conn, outbox.c.order_id, part))
                 .distinct()
             )
             for row in result:
@@ -566,7 +564,7 @@ class OutboxRepository:
         for part in chunks(ids):
             current = await self._conn.execute(
                 select(orders.c.order_id, orders.c.sync_state).where(
-                    orders.c.store == store, orders.c.order_id.in_(part)
+                    orders.c.store == store, among(self._conn, orders.c.order_id, part)
                 )
             )
             moved = [

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2bsync.domain.rejects import Rejected, RejectedStream
-from b2bsync.store._sql import chunks
+from b2bsync.store._sql import among, chunks
 from b2bsync.store.schema import quarantine
 
 __all__ = ["QuarantineRepository", "QuarantinedRecord"]
@@ -117,7 +117,7 @@ class QuarantineRepository:
                 delete(quarantine).where(
                     quarantine.c.store == store,
                     quarantine.c.stream == str(stream),
-                    quarantine.c.record_key.in_(part),
+                    among(self._conn, quarantine.c.record_key, part),
                 )
             )
             released += result.rowcount

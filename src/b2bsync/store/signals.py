@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from b2bsync.domain.records import OrderRecord
-from b2bsync.store._sql import chunks, execute_many, merging, update_many
+from b2bsync.store._sql import among, chunks, execute_many, merging, update_many
 from b2bsync.store.ledger import Page
 from b2bsync.store.schema import companies, invoice_payments, invoices, order_drafts, order_signals
 
@@ -248,7 +248,7 @@ class SignalRepository:
         wanted = sorted(set(ids))
         found: list[Row[Any]] = []
         for chunk in chunks(wanted, _IN_CHUNK):
-            query = select(table).where(table.c.store == store, key.in_(list(chunk)))
+            query = select(table).where(table.c.store == store, among(self._conn, key, chunk))
             if locked:
                 # In key order, so two writers locking overlapping rows cannot deadlock.
                 query = query.order_by(key).with_for_update()

@@ -10,6 +10,7 @@ from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from b2bsync.domain.records import OrderRecord
+from b2bsync.store._sql import among
 from b2bsync.store.schema import order_drafts, order_signals, orders, writebacks
 
 __all__ = ["PUSHED_ORDERS", "WritebackEntry", "WritebackLog"]
@@ -67,7 +68,7 @@ class WritebackLog:
             select(writebacks.c.order_id).where(
                 writebacks.c.store == store,
                 writebacks.c.source == PUSHED_ORDERS,
-                writebacks.c.order_id.in_(ids),
+                among(self._conn, writebacks.c.order_id, ids),
             )
         )
         return {int(row.order_id) for row in result if row.order_id is not None}
