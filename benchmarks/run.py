@@ -350,6 +350,8 @@ def main() -> None:
     if args.runs < 1:
         raise SystemExit("--runs must be at least 1")
     configure_logging()
+    # Made before the workloads run, so a long run's figures are never lost to a missing folder.
+    args.output.mkdir(parents=True, exist_ok=True)
     path = args.output / "results.json"
     results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     results["machine"] = machine()
